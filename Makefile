@@ -1,0 +1,102 @@
+# dew.kms developer entry points. `make test` does all set-up on a fresh machine and runs every
+# test suite; `make demo` shows the collection at work against the local KMS emulator.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYENV_ROOT ?= $(HOME)/.pyenv
+# Full interpreter paths: pyenv shims of versions that are not active refuse to run.
+find_python = $(firstword $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)) $(shell command -v python$(1)))
+PYTHON_NEW ?= $(call find_python,3.13)
+PYTHON_OLD ?= $(call find_python,3.11)
+
+VENV_DIR := .venv
+NEW := $(VENV_DIR)/core-2.21
+OLD := $(VENV_DIR)/core-2.16
+TOOLS := $(VENV_DIR)/tools
+PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
+
+# ansible-test only runs inside .../ansible_collections/dew/kms: tests run in a copy of the
+# checkout (tracked and untracked-but-not-ignored files) under a temporary directory.
+BUILD_ROOT ?= $(or $(TMPDIR),/tmp)/dew-kms-$(shell id -u)-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
+TREE := $(BUILD_ROOT)/ansible_collections/dew/kms
+ANSIBLE_TEST_NEW := cd $(TREE) && PATH="$(dir $(PYTHON_NEW)):$(dir $(PYTHON_OLD)):$$PATH" $(CURDIR)/$(NEW)/bin/ansible-test
+ANSIBLE_TEST_OLD := cd $(TREE) && PATH="$(dir $(PYTHON_OLD)):$(dir $(PYTHON_NEW)):$$PATH" $(CURDIR)/$(OLD)/bin/ansible-test
+ANSIBLE_TEST_FLAGS := --venv --requirements --color no
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
+
+# ---------------------------------------------------------------------------- environments
+$(NEW)/.done: tests/requirements/core-2.21.txt
+	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(NEW) && $(PYTHON_NEW) -m venv $(NEW)
+	$(NEW)/bin/python -m pip install -q --upgrade pip
+	$(NEW)/bin/python -m pip install -q -r $<
+	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(NEW)/bin/python; fi
+	touch $@
+
+$(OLD)/.done: tests/requirements/core-2.16.txt
+	@test -x "$(PYTHON_OLD)" || { echo "Python 3.11 not found: set PYTHON_OLD=/path/to/python3.11" >&2; exit 1; }
+	rm -rf $(OLD) && $(PYTHON_OLD) -m venv $(OLD)
+	$(OLD)/bin/python -m pip install -q --upgrade pip
+	$(OLD)/bin/python -m pip install -q -r $<
+	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(OLD)/bin/python; fi
+	touch $@
+
+$(TOOLS)/.done: tests/emulator/requirements.txt
+	rm -rf $(TOOLS) && $(PYTHON_NEW) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/bin/python -m pip install -q -r $<
+	touch $@
+
+.PHONY: venvs
+venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done ## create the pinned virtual environments
+
+.PHONY: tree
+tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
+	rm -rf $(TREE) && mkdir -p $(TREE)
+	git ls-files -z --cached --others --exclude-standard \
+	  | while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	  | tar --null -cf - -T - | tar -xf - -C $(TREE)
+
+# ---------------------------------------------------------------------------- test suites
+.PHONY: test
+test: sanity units integration emulator-test ## every test suite (what CI runs)
+	@echo "make test: all suites passed"
+
+.PHONY: sanity
+sanity: $(NEW)/.done tree ## ansible-test sanity on the newest ansible-core, no ignore file
+	$(ANSIBLE_TEST_NEW) sanity $(ANSIBLE_TEST_FLAGS) --python 3.13
+
+.PHONY: units
+units: units-new units-old ## unit tests on both ansible-core versions
+
+.PHONY: units-new units-old
+units-new: $(NEW)/.done tree
+	$(ANSIBLE_TEST_NEW) units $(ANSIBLE_TEST_FLAGS) --python 3.13
+units-old: $(OLD)/.done tree
+	$(ANSIBLE_TEST_OLD) units $(ANSIBLE_TEST_FLAGS) --python 3.11
+
+.PHONY: integration
+integration: integration-new integration-old ## integration targets against the emulator, both cores
+
+.PHONY: integration-new integration-old
+integration-new: $(NEW)/.done tree
+	$(ANSIBLE_TEST_NEW) integration $(ANSIBLE_TEST_FLAGS) --python 3.13
+integration-old: $(OLD)/.done tree
+	$(ANSIBLE_TEST_OLD) integration $(ANSIBLE_TEST_FLAGS) --python 3.11
+
+.PHONY: emulator-test
+emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it
+	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/emulator/tests
+
+# ---------------------------------------------------------------------------- running things
+.PHONY: emulator
+emulator: $(NEW)/.done ## run the local KMS emulator in the foreground (Ctrl-C stops it)
+	PYTHONPATH=tests/emulator $(NEW)/bin/python -m kms_emulator $(EMULATOR_ARGS)
+
+.PHONY: clean
+clean: ## remove virtual environments and the temporary collection tree
+	rm -rf $(VENV_DIR) $(BUILD_ROOT)
