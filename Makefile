@@ -14,6 +14,7 @@ VENV_DIR := .venv
 NEW := $(VENV_DIR)/core-2.21
 OLD := $(VENV_DIR)/core-2.16
 TOOLS := $(VENV_DIR)/tools
+LINT := $(VENV_DIR)/lint
 PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
 
 # ansible-test only runs inside .../ansible_collections/dew/kms: tests run in a copy of the
@@ -51,8 +52,15 @@ $(TOOLS)/.done: tests/emulator/requirements.txt
 	$(TOOLS)/bin/python -m pip install -q -r $<
 	touch $@
 
+$(LINT)/.done: tests/requirements/lint.txt
+	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(LINT) && $(PYTHON_NEW) -m venv $(LINT)
+	$(LINT)/bin/python -m pip install -q --upgrade pip
+	$(LINT)/bin/python -m pip install -q -r $<
+	touch $@
+
 .PHONY: venvs
-venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done ## create the pinned virtual environments
+venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done $(LINT)/.done ## create the pinned virtual environments
 
 .PHONY: tree
 tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
