@@ -1,0 +1,582 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Credential resolution (options, environment, clouds.yaml), endpoints, and the authenticators.
+
+``resolve_config(params)`` turns module parameters into a ``KmsConfig``; ``make_authenticator``
+gives the object the client asks to authorise each request (token header, IAM password token
+fetched once, or AK/SK signature). Private module: the interface may change between releases.
+
+Precedence (documented in the ``dew.kms.auth`` doc fragment):
+
+* Authentication modes are token (``auth_token``), AK/SK (``access_key``/``secret_key``/
+  ``security_token``), IAM password (``username``/``password``) and clouds.yaml (``cloud``).
+* Modes given as module options (this includes ``module_defaults``) win over the environment.
+  Two different modes given as options are an error naming both.
+* With no mode given as options, the environment decides: token > AK/SK > password > clouds.yaml.
+* Within the chosen mode every single setting is: option > clouds.yaml entry (``cloud`` mode
+  only) > environment variable.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import threading
+
+from ansible_collections.dew.kms.plugins.module_utils._errors import (
+    KmsConfigError,
+    KmsError,
+    KmsMissingLibraryError,
+)
+
+# option -> environment variables, first found wins
+ENV_VARS = {
+    'auth_token': ('HW_AUTH_TOKEN', 'OS_AUTH_TOKEN'),
+    'access_key': ('HW_ACCESS_KEY', 'OS_ACCESS_KEY'),
+    'secret_key': ('HW_SECRET_KEY', 'OS_SECRET_KEY'),
+    'security_token': ('HW_SECURITY_TOKEN', 'OS_SECURITY_TOKEN'),
+    'username': ('OS_USERNAME',),
+    'password': ('OS_PASSWORD',),
+    'domain_name': ('OS_USER_DOMAIN_NAME', 'OS_DOMAIN_NAME'),
+    'project_name': ('OS_PROJECT_NAME',),
+    'project_id': ('HW_PROJECT_ID', 'OS_PROJECT_ID'),
+    'cloud': ('OS_CLOUD',),
+    'region': ('HW_REGION_NAME', 'OS_REGION_NAME'),
+    'kms_endpoint': ('HW_KMS_ENDPOINT',),
+    'iam_endpoint': ('HW_IAM_ENDPOINT', 'OS_AUTH_URL'),
+    'cloud_provider': ('HW_CLOUD_PROVIDER',),
+}
+
+SECRET_OPTIONS = ('auth_token', 'password', 'secret_key', 'security_token')
+
+MODE_TOKEN = 'token'
+MODE_AKSK = 'aksk'
+MODE_PASSWORD = 'password'
+MODE_CLOUD = 'cloud'
+
+# the options whose presence selects a mode, in environment precedence order
+MODE_SIGNALS = (
+    (MODE_TOKEN, ('auth_token',)),
+    (MODE_AKSK, ('access_key', 'secret_key', 'security_token')),
+    (MODE_PASSWORD, ('username', 'password')),
+    (MODE_CLOUD, ('cloud',)),
+)
+MODE_NAMES = {
+    MODE_TOKEN: 'token (auth_token)',
+    MODE_AKSK: 'AK/SK (access_key/secret_key)',
+    MODE_PASSWORD: 'IAM password (username/password)',
+    MODE_CLOUD: 'clouds.yaml (cloud)',
+}
+
+CLOUD_PROVIDERS = ('otc', 'huaweicloud')
+DEFAULT_CLOUD_PROVIDER = 'otc'
+
+# settings a config carries besides the connection options
+_SETTINGS = ('auth_token', 'access_key', 'secret_key', 'security_token', 'username', 'password',
+             'domain_name', 'project_name', 'project_id', 'region', 'kms_endpoint', 'iam_endpoint',
+             'cloud_provider')
+
+
+class KmsConfig:
+    """Resolved settings for one client. ``repr`` never shows secrets."""
+
+    def __init__(self, auth_mode, validate_certs=True, ca_path=None, timeout=30, retries=3,
+                 cloud=None, **settings):
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            raise TypeError('unknown settings: %s' % ', '.join(sorted(unknown)))
+        self.auth_mode = auth_mode
+        self.cloud = cloud
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self.retries = retries
+        for name in _SETTINGS:
+            setattr(self, name, settings.get(name))
+
+    def secret_values(self):
+        """Secret strings in use, so a module can add them to its no_log values."""
+        return [getattr(self, name) for name in SECRET_OPTIONS if getattr(self, name)]
+
+    def __repr__(self):
+        shown = ['auth_mode=%r' % self.auth_mode]
+        for name in ('region', 'project_id', 'project_name', 'kms_endpoint', 'iam_endpoint'):
+            if getattr(self, name):
+                shown.append('%s=%r' % (name, getattr(self, name)))
+        return 'KmsConfig(%s)' % ', '.join(shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# resolution
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def env_value(name, env):
+    """First non-empty environment variable for option ``name``."""
+    for var in ENV_VARS.get(name, ()):
+        value = _clean(env.get(var))
+        if value is not None:
+            return value
+    return None
+
+
+def _describe_option(name):
+    env_vars = ENV_VARS.get(name)
+    if env_vars:
+        return '%s (env %s)' % (name, ' or '.join(env_vars))
+    return name
+
+
+def _modes_present(lookup):
+    return [mode for mode, names in MODE_SIGNALS if any(lookup(name) for name in names)]
+
+
+def select_auth_mode(params, env):
+    """Return ``(mode, explicit)``; raise KmsConfigError on a conflict or no credentials."""
+    explicit = _modes_present(lambda name: _clean(params.get(name)))
+    if len(explicit) > 1:
+        raise KmsConfigError(
+            'Conflicting authentication options: %s are both set as module options (or '
+            'module_defaults). Give only one authentication method.'
+            % ' and '.join(MODE_NAMES[mode] for mode in explicit))
+    if explicit:
+        return explicit[0], True
+    from_env = _modes_present(lambda name: env_value(name, env))
+    if from_env:
+        return from_env[0], False
+    raise KmsConfigError(
+        'No KMS credentials were found. Use one of: %s; %s and %s; %s, %s and %s; or %s naming '
+        'a clouds.yaml entry.' % tuple(_describe_option(name) for name in (
+            'auth_token', 'access_key', 'secret_key', 'username', 'password', 'domain_name', 'cloud')))
+
+
+def resolve_config(params, env=None):
+    """Build a KmsConfig from module parameters plus environment fallbacks (and clouds.yaml)."""
+    env = os.environ if env is None else env
+    params = dict(params)
+    mode, _explicit = select_auth_mode(params, env)
+
+    def pick(name, cloud_values=None):
+        value = _clean(params.get(name))
+        if value is None and cloud_values is not None:
+            value = _clean(cloud_values.get(name))
+        if value is None:
+            value = env_value(name, env)
+        return value
+
+    cloud_name = None
+    cloud_values = None
+    if mode == MODE_CLOUD:
+        cloud_name = pick('cloud')
+        cloud_values = load_cloud(cloud_name, env)
+        mode = _cloud_auth_mode(cloud_name, cloud_values)
+
+    settings = {}
+    auth_fields = {
+        MODE_TOKEN: ('auth_token',),
+        MODE_AKSK: ('access_key', 'secret_key', 'security_token'),
+        MODE_PASSWORD: ('username', 'password'),
+    }[mode]
+    for name in auth_fields:
+        # in cloud mode the credentials come from the clouds.yaml entry alone, never mixed with env
+        settings[name] = _clean(cloud_values.get(name)) if cloud_values is not None else pick(name)
+    for name in ('domain_name', 'project_name', 'project_id', 'region', 'kms_endpoint',
+                 'iam_endpoint', 'cloud_provider'):
+        settings[name] = pick(name, cloud_values)
+
+    _require_auth_fields(mode, settings, cloud_name)
+
+    provider = (settings['cloud_provider'] or DEFAULT_CLOUD_PROVIDER).lower()
+    if provider not in CLOUD_PROVIDERS:
+        raise KmsConfigError('cloud_provider (env HW_CLOUD_PROVIDER) must be one of %s.'
+                             % ', '.join(CLOUD_PROVIDERS))
+    settings['cloud_provider'] = provider
+
+    region = settings['region']
+    if settings['kms_endpoint']:
+        settings['kms_endpoint'] = normalize_kms_endpoint(settings['kms_endpoint'])
+    elif region:
+        settings['kms_endpoint'] = derive_kms_endpoint(region, provider)
+    else:
+        raise KmsConfigError('Cannot tell which KMS endpoint to use: set %s or %s.'
+                             % (_describe_option('region'), _describe_option('kms_endpoint')))
+    if settings['iam_endpoint']:
+        settings['iam_endpoint'] = normalize_iam_endpoint(settings['iam_endpoint'])
+    elif region:
+        settings['iam_endpoint'] = derive_iam_endpoint(region, provider)
+
+    ca_path = _clean(params.get('ca_path'))
+    if ca_path is None and cloud_values is not None:
+        ca_path = _clean(cloud_values.get('ca_path'))
+    if ca_path is not None and not os.path.exists(ca_path):
+        raise KmsConfigError('ca_path %s does not exist.' % ca_path)
+
+    timeout = params.get('timeout')
+    timeout = 30 if timeout is None else timeout
+    if timeout <= 0:
+        raise KmsConfigError('timeout must be a positive number of seconds.')
+    retries = params.get('retries')
+    retries = 3 if retries is None else retries
+    if retries < 0 or retries > 20:
+        raise KmsConfigError('retries must be between 0 and 20.')
+    validate_certs = params.get('validate_certs')
+
+    return KmsConfig(
+        mode,
+        validate_certs=True if validate_certs is None else bool(validate_certs),
+        ca_path=ca_path,
+        timeout=timeout,
+        retries=retries,
+        cloud=cloud_name,
+        **settings)
+
+
+def _require_auth_fields(mode, settings, cloud_name):
+    where = ' in clouds.yaml entry %s' % cloud_name if cloud_name else ''
+
+    def missing(names):
+        return [name for name in names if not settings.get(name)]
+
+    if mode == MODE_AKSK:
+        lacking = missing(('access_key', 'secret_key'))
+        if lacking:
+            raise KmsConfigError('AK/SK authentication needs both access_key and secret_key; '
+                                 'missing%s: %s.' % (where, ', '.join(
+                                     name if cloud_name else _describe_option(name) for name in lacking)))
+    elif mode == MODE_PASSWORD:
+        lacking = missing(('username', 'password', 'domain_name'))
+        if lacking:
+            raise KmsConfigError('IAM password authentication needs username, password and '
+                                 'domain_name; missing%s: %s.' % (where, ', '.join(
+                                     name if cloud_name else _describe_option(name) for name in lacking)))
+        if not (settings.get('project_id') or settings.get('project_name') or settings.get('region')):
+            raise KmsConfigError('IAM password authentication needs a project: set %s, %s or %s.'
+                                 % (_describe_option('project_id'), _describe_option('project_name'),
+                                    _describe_option('region')))
+
+
+# ---------------------------------------------------------------------------------------------
+# endpoints
+
+def derive_kms_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
+    region = region.strip()
+    if provider == 'huaweicloud':
+        return 'https://kms.%s.%s' % (region, _huawei_domain(region))
+    if region == 'eu-ch2':
+        # Swiss cloud hosts live under .sc.
+        return 'https://kms.eu-ch2.sc.otc.t-systems.com'
+    return 'https://kms.%s.otc.t-systems.com' % region
+
+
+def derive_iam_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
+    region = region.strip()
+    if provider == 'huaweicloud':
+        return 'https://iam.%s.%s/v3' % (region, _huawei_domain(region))
+    if region == 'eu-ch2':
+        return 'https://iam-pub.eu-ch2.sc.otc.t-systems.com/v3'
+    return 'https://iam.%s.otc.t-systems.com/v3' % region
+
+
+_HUAWEI_EU_REGIONS = ('eu-west-101',)
+
+
+def _huawei_domain(region):
+    return 'myhuaweicloud.eu' if region in _HUAWEI_EU_REGIONS else 'myhuaweicloud.com'
+
+
+def _split_url(value, option):
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if '://' not in value:
+        value = 'https://' + value
+    parts = urlsplit(value)
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise KmsConfigError('%s must be an http(s) URL such as https://host[:port].' % option)
+    return parts
+
+
+def normalize_kms_endpoint(value):
+    """``scheme://host[:port][/prefix]`` without a trailing ``/v1.0[/<project>]`` or slash."""
+    parts = _split_url(value, 'kms_endpoint')
+    path = parts.path
+    cut = path.find('/v1.0')
+    if cut >= 0:
+        path = path[:cut]
+    return '%s://%s%s' % (parts.scheme, parts.netloc, path.rstrip('/'))
+
+
+def normalize_iam_endpoint(value):
+    """IAM base URL ending in ``/v3`` (OS_AUTH_URL style values are accepted as they are)."""
+    parts = _split_url(value, 'iam_endpoint')
+    path = parts.path.rstrip('/')
+    if not path.endswith('/v3'):
+        path += '/v3'
+    return '%s://%s%s' % (parts.scheme, parts.netloc, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# clouds.yaml
+
+def clouds_yaml_paths(env, filename='clouds.yaml', env_var='OS_CLIENT_CONFIG_FILE'):
+    paths = []
+    if _clean(env.get(env_var)):
+        paths.append(env[env_var].strip())
+    home = env.get('HOME') or os.path.expanduser('~')
+    paths.extend([
+        os.path.join(os.getcwd(), filename),
+        os.path.join(home, '.config', 'openstack', filename),
+        os.path.join('/etc', 'openstack', filename),
+    ])
+    return paths
+
+
+def _load_yaml(path):
+    try:
+        import yaml
+    except ImportError:
+        import traceback
+        raise KmsMissingLibraryError(_missing_lib_msg('PyYAML', 'to read clouds.yaml (option cloud)'),
+                                     exception=traceback.format_exc())
+    try:
+        with open(path, 'rb') as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, IOError) as exc:
+        raise KmsConfigError('Cannot read %s: %s.' % (path, exc.strerror or exc))
+    except yaml.YAMLError:
+        raise KmsConfigError('%s is not valid YAML.' % path)
+    return data if isinstance(data, dict) else {}
+
+
+def _missing_lib_msg(library, reason):
+    try:
+        from ansible.module_utils.basic import missing_required_lib
+        return missing_required_lib(library, reason=reason)
+    except ImportError:  # outside Ansible (unit helpers)
+        return 'Failed to import the required Python library (%s) %s.' % (library, reason)
+
+
+def _first_existing(paths):
+    for path in paths:
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _merge(base, extra):
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_cloud(name, env=None):
+    """Settings of clouds.yaml entry ``name`` mapped to option names (secure.yaml merged in)."""
+    env = os.environ if env is None else env
+    paths = clouds_yaml_paths(env)
+    path = _first_existing(paths)
+    if path is None:
+        raise KmsConfigError('cloud %s was requested but no clouds.yaml was found (looked in: %s).'
+                             % (name, ', '.join(paths)))
+    clouds = _load_yaml(path).get('clouds') or {}
+    if name not in clouds or not isinstance(clouds.get(name), dict):
+        raise KmsConfigError('cloud %s is not defined in %s (defined: %s).'
+                             % (name, path, ', '.join(sorted(clouds)) or 'none'))
+    entry = clouds[name]
+    secure_path = _first_existing(clouds_yaml_paths(env, 'secure.yaml', 'OS_CLIENT_SECURE_FILE'))
+    if secure_path:
+        secure_entry = (_load_yaml(secure_path).get('clouds') or {}).get(name)
+        if isinstance(secure_entry, dict):
+            entry = _merge(entry, secure_entry)
+    return _map_cloud_entry(entry)
+
+
+def _map_cloud_entry(entry):
+    auth = entry.get('auth') if isinstance(entry.get('auth'), dict) else {}
+
+    def first(*keys):
+        for source in (auth, entry):
+            for key in keys:
+                value = _clean(source.get(key))
+                if value is not None:
+                    return str(value)
+        return None
+
+    region = _clean(entry.get('region_name'))
+    if region is None and isinstance(entry.get('regions'), list) and entry['regions']:
+        first_region = entry['regions'][0]
+        region = _clean(first_region.get('name') if isinstance(first_region, dict) else first_region)
+    return {
+        'auth_token': first('token', 'auth_token'),
+        'access_key': first('ak', 'access_key'),
+        'secret_key': first('sk', 'secret_key'),
+        'security_token': first('security_token'),
+        'username': first('username', 'user_name'),
+        'password': first('password'),
+        'domain_name': first('user_domain_name', 'domain_name', 'project_domain_name'),
+        'project_name': first('project_name', 'tenant_name'),
+        'project_id': first('project_id', 'tenant_id'),
+        'iam_endpoint': first('auth_url'),
+        'region': str(region) if region is not None else None,
+        'ca_path': _clean(entry.get('cacert')),
+    }
+
+
+def _cloud_auth_mode(name, values):
+    for mode, names in MODE_SIGNALS:
+        if mode != MODE_CLOUD and any(values.get(field) for field in names):
+            return mode
+    raise KmsConfigError('clouds.yaml entry %s has no credentials: it needs auth.token, '
+                         'ak/sk (or access_key/secret_key), or auth.username and auth.password.'
+                         % name)
+
+
+# ---------------------------------------------------------------------------------------------
+# authenticators: what the client asks to authorise a request and to learn the project id
+
+_HINTS = {
+    MODE_TOKEN: 'Check that auth_token (env HW_AUTH_TOKEN/OS_AUTH_TOKEN) is a valid, unexpired IAM '
+                'token scoped to the project in use (project_id) with KMS permissions.',
+    MODE_AKSK: 'Check access_key and secret_key (env HW_ACCESS_KEY/HW_SECRET_KEY), security_token for '
+               'temporary credentials (it expires), that the key pair has KMS permissions in this '
+               'project, and that the clock of this host is right (signatures are valid for 15 minutes).',
+    MODE_PASSWORD: 'Check username, password and domain_name (the account name), the project '
+                   '(project_id, project_name or region) and the IAM endpoint (iam_endpoint), and '
+                   'that the user has KMS permissions in that project.',
+}
+
+
+class _Authenticator:
+    mode = None
+
+    def __init__(self, config):
+        self.config = config
+        self._lock = threading.Lock()
+        self._project_id = config.project_id
+
+    @property
+    def hint(self):
+        return _HINTS[self.mode]
+
+    def project_id(self, client):
+        if self._project_id is None:
+            with self._lock:
+                if self._project_id is None:
+                    self._project_id = self._resolve_project_id(client)
+        return self._project_id
+
+    def _resolve_project_id(self, client):
+        return lookup_project_id(client, self.config)
+
+    def headers(self, client, method, url, headers, body):
+        """Return the headers to send (auth added) for a request whose bytes are final."""
+        raise NotImplementedError
+
+
+class TokenAuthenticator(_Authenticator):
+    mode = MODE_TOKEN
+
+    def _token(self, client):
+        return self.config.auth_token
+
+    def headers(self, client, method, url, headers, body):
+        headers = dict(headers)
+        headers['X-Auth-Token'] = self._token(client)
+        return headers
+
+
+class PasswordAuthenticator(TokenAuthenticator):
+    """One IAM token per client, fetched once under a lock; project id from the token scope."""
+    mode = MODE_PASSWORD
+
+    def __init__(self, config):
+        super(PasswordAuthenticator, self).__init__(config)
+        self._issued_token = None
+
+    @property
+    def hint(self):
+        return _HINTS[MODE_PASSWORD]
+
+    def _token(self, client):
+        if self._issued_token is None:
+            with self._lock:
+                if self._issued_token is None:
+                    self._fetch_token(client)
+        return self._issued_token
+
+    def project_id(self, client):
+        self._token(client)  # the token scope usually carries the project id
+        return super(PasswordAuthenticator, self).project_id(client)
+
+    def _fetch_token(self, client):
+        config = self.config
+        if config.project_id:
+            scope = {'project': {'id': config.project_id}}
+        else:
+            scope = {'project': {'name': config.project_name or config.region}}
+        body = {'auth': {
+            'identity': {'methods': ['password'], 'password': {'user': {
+                'name': config.username, 'password': config.password,
+                'domain': {'name': config.domain_name}}}},
+            'scope': scope,
+        }}
+        answer = client.iam_request('POST', '/auth/tokens', query={'nocatalog': 'true'}, body=body,
+                                    operation='IAM token request for user %s' % config.username,
+                                    authenticate=False)
+        token = answer.headers.get('X-Subject-Token')
+        if not token:
+            raise KmsError('IAM token request for user %s returned no X-Subject-Token header; check '
+                           'iam_endpoint (%s).' % (config.username, config.iam_endpoint),
+                           status=answer.status, request_id=answer.request_id)
+        project = ((answer.data or {}).get('token') or {}).get('project') or {}
+        self._issued_token = token
+        if self._project_id is None and project.get('id'):
+            self._project_id = project['id']
+
+
+class AkSkAuthenticator(_Authenticator):
+    mode = MODE_AKSK
+
+    def headers(self, client, method, url, headers, body):
+        from ansible_collections.dew.kms.plugins.module_utils._signer import sign
+
+        headers = dict(headers)
+        if self.config.security_token:
+            headers['X-Security-Token'] = self.config.security_token
+        return sign(method, url, headers, body, self.config.access_key, self.config.secret_key)
+
+
+def make_authenticator(config):
+    return {
+        MODE_TOKEN: TokenAuthenticator,
+        MODE_PASSWORD: PasswordAuthenticator,
+        MODE_AKSK: AkSkAuthenticator,
+    }[config.auth_mode](config)
+
+
+def lookup_project_id(client, config):
+    """``GET {iam}/projects?name=<project_name or region>``; exactly one project must match."""
+    name = config.project_name or config.region
+    if not name:
+        raise KmsConfigError('project_id is unknown: set %s, or %s / %s so it can be looked up.'
+                             % (_describe_option('project_id'), _describe_option('project_name'),
+                                _describe_option('region')))
+    answer = client.iam_request('GET', '/projects', query={'name': name},
+                                operation='IAM project lookup for project %s' % name)
+    projects = [p for p in (answer.data or {}).get('projects') or [] if isinstance(p, dict)]
+    matching = [p for p in projects if p.get('name') == name and p.get('id')] or projects
+    if len(matching) != 1:
+        raise KmsConfigError('IAM project lookup for project %s found %d projects; set project_id '
+                             '(env HW_PROJECT_ID or OS_PROJECT_ID) explicitly.' % (name, len(matching)))
+    return matching[0]['id']

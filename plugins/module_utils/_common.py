@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared argspec (auth + connection options) and the KmsModule runner.
+
+``KmsModule.run(handler)`` is the one place where a ``KmsError`` becomes ``fail_json``.
+The argspec here and the doc fragment ``dew.kms.auth`` must stay identical (validate-modules
+checks it). Environment fallbacks are resolved in ``_auth.resolve_config`` rather than with
+``env_fallback`` so that options given explicitly can win over the environment as a whole
+mode (see the precedence rules there). Private module: the interface may change between releases.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
+
+AUTH_ARGSPEC = dict(
+    # token
+    auth_token=dict(type='str', no_log=True),
+    # IAM password
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    domain_name=dict(type='str'),
+    project_name=dict(type='str'),
+    # AK/SK
+    access_key=dict(type='str', no_log=False),
+    secret_key=dict(type='str', no_log=True),
+    security_token=dict(type='str', no_log=True),
+    # clouds.yaml
+    cloud=dict(type='str'),
+    # endpoints
+    project_id=dict(type='str'),
+    region=dict(type='str'),
+    kms_endpoint=dict(type='str'),
+    iam_endpoint=dict(type='str'),
+    cloud_provider=dict(type='str', choices=['otc', 'huaweicloud']),
+    # connection
+    validate_certs=dict(type='bool', default=True),
+    ca_path=dict(type='path'),
+    timeout=dict(type='int', default=30),
+    retries=dict(type='int', default=3),
+)
+
+
+def kms_argument_spec(**module_options):
+    """The shared auth/connection argspec plus a module's own options."""
+    spec = dict((name, dict(option)) for name, option in AUTH_ARGSPEC.items())
+    spec.update(module_options)
+    return spec
+
+
+class KmsModule:
+    """AnsibleModule wrapper: shared argspec, lazy client, one fail_json conversion point."""
+
+    def __init__(self, argument_spec, **ansible_module_kwargs):
+        ansible_module_kwargs.setdefault('supports_check_mode', True)
+        self.module = AnsibleModule(argument_spec=kms_argument_spec(**argument_spec),
+                                    **ansible_module_kwargs)
+        self._client = None
+        from ansible_collections.dew.kms.plugins.module_utils import _client as client_module
+        if not client_module.HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib('requests'),
+                                  exception=client_module.REQUESTS_IMPORT_ERROR)
+
+    @property
+    def params(self):
+        return self.module.params
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    def warn(self, msg):
+        self.module.warn(msg)
+
+    @property
+    def client(self):
+        """The KmsClient of this run, created on first use (may raise KmsError)."""
+        if self._client is None:
+            from ansible_collections.dew.kms.plugins.module_utils._auth import resolve_config
+            from ansible_collections.dew.kms.plugins.module_utils._client import KmsClient
+
+            config = resolve_config(self.module.params)
+            # secrets read from the environment are masked in any output, like option values
+            self.module.no_log_values.update(config.secret_values())
+            self._client = KmsClient(config, warn=self.warn)
+        return self._client
+
+    def fail(self, error):
+        """fail_json from a KmsError (structured keys status, error_code, request_id...)."""
+        self.module.fail_json(**error.as_fail_kwargs())
+
+    def run(self, handler):
+        """``result = handler(self)``; ``exit_json(**result)``; KmsError -> ``fail_json``."""
+        failure = None
+        result = None
+        try:
+            result = handler(self)
+        except KmsError as error:
+            failure = error
+        finally:
+            self._close()
+        if failure is not None:
+            self.fail(failure)
+        self.module.exit_json(**(result or {}))
+
+    def _close(self):
+        if self._client is not None:
+            self._client.close()
+            self._client = None
