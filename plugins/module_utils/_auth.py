@@ -29,7 +29,7 @@ import threading
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsConfigError,
     KmsError,
-    KmsMissingLibraryError,
+    missing_library,
 )
 
 # option -> environment variables, first found wins
@@ -343,9 +343,7 @@ def _load_yaml(path):
     try:
         import yaml
     except ImportError:
-        import traceback
-        raise KmsMissingLibraryError(_missing_lib_msg('PyYAML', 'to read clouds.yaml (option cloud)'),
-                                     exception=traceback.format_exc())
+        raise missing_library('PyYAML', 'to read clouds.yaml (option cloud)')
     try:
         with open(path, 'rb') as handle:
             data = yaml.safe_load(handle)
@@ -354,14 +352,6 @@ def _load_yaml(path):
     except yaml.YAMLError:
         raise KmsConfigError('%s is not valid YAML.' % path)
     return data if isinstance(data, dict) else {}
-
-
-def _missing_lib_msg(library, reason):
-    try:
-        from ansible.module_utils.basic import missing_required_lib
-        return missing_required_lib(library, reason=reason)
-    except ImportError:  # outside Ansible (unit helpers)
-        return 'Failed to import the required Python library (%s) %s.' % (library, reason)
 
 
 def _first_existing(paths):

@@ -83,6 +83,18 @@ class KmsMissingLibraryError(KmsError):
         return kwargs
 
 
+def missing_library(library, reason):
+    """KmsMissingLibraryError for an absent library; call it inside the ``except ImportError``."""
+    import traceback
+
+    try:
+        from ansible.module_utils.basic import missing_required_lib
+        msg = missing_required_lib(library, reason=reason)
+    except ImportError:  # used outside a module (unit helpers)
+        msg = 'Failed to import the required Python library (%s) %s.' % (library, reason)
+    return KmsMissingLibraryError(msg, exception=traceback.format_exc())
+
+
 AUTH_HINT = (
     'Check the credentials (auth_token, access_key/secret_key with security_token for temporary '
     'credentials, or username/password/domain_name), that they belong to the project in use '
