@@ -1,0 +1,127 @@
+"""Command line: start the emulator and print one JSON line describing it."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+
+from . import tlscert
+from .core import Emulator, Faults
+from .server import EmulatorServer, open_log
+from .store import Store
+
+
+def _rate(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m kms_emulator",
+        description="Local stand-in for Huawei Cloud / OTC KMS v1.0 and IAM.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_non_negative_int, default=0,
+                        help="port to bind; 0 picks a free one (default)")
+    parser.add_argument("--state-file", help="SQLite state file; in memory when omitted")
+    parser.add_argument("--latency-ms", type=_non_negative_int, default=0,
+                        help="delay added to every KMS and IAM request")
+    parser.add_argument("--fail-rate", type=_rate, default=0.0,
+                        help="fraction of KMS requests answered 500 KMS.0103 / 503 KMS.0104")
+    parser.add_argument("--throttle-rate", type=_rate, default=0.0,
+                        help="fraction of KMS requests answered 429 APIGW.0308")
+    parser.add_argument("--retry-after", type=_non_negative_int, default=1,
+                        help="Retry-After seconds sent with 429 answers (default 1)")
+    parser.add_argument("--fault-seed", type=int, help="seed for the fault injection dice")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated CA")
+    parser.add_argument("--tls-dir", help="where to write the CA and server certificate"
+                        " (default: a new temporary directory)")
+    parser.add_argument("--exit-after", type=float, help="stop by itself after this many seconds")
+    parser.add_argument("--log-file", help="request log file (default: stderr)")
+    parser.add_argument("--projects", type=int, default=2,
+                        help="number of isolated projects (accounts) to create, at least 2")
+    parser.add_argument("--wrapping-pool", type=int, default=4,
+                        help="number of pre-generated RSA-2048 wrapping key pairs")
+    parser.add_argument("--key-quota", type=int, default=1000,
+                        help="keys per project before create-key answers KMS.1105")
+    args = parser.parse_args(argv)
+    if args.projects < 2:
+        parser.error("--projects must be at least 2")
+    return args
+
+
+def _advertised_host(host):
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return "[%s]" % host if ":" in host else host
+
+
+def describe(emulator, args, ca_file):
+    """The JSON line: endpoints plus the credentials of every project (first one on top)."""
+    projects = []
+    for project in emulator.projects():
+        projects.append({
+            "project_id": project.project_id, "project_name": project.project_name,
+            "domain_id": project.domain_id, "domain_name": project.domain_name,
+            "user_id": project.user_id, "username": project.username,
+            "password": project.password, "access_key": project.access_key,
+            "secret_key": project.secret_key})
+    info = {"kms_endpoint": emulator.endpoint, "iam_endpoint": emulator.endpoint + "/v3",
+            "admin_url": emulator.endpoint + "/__emulator", "region": emulator.region,
+            "pid": os.getpid(), "state_file": args.state_file}
+    info.update(projects[0])
+    info["projects"] = projects
+    if ca_file:
+        info["ca_file"] = ca_file
+    return info
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    log = open_log(args.log_file)
+    store = Store(args.state_file)
+    faults = Faults(args.latency_ms, args.fail_rate, args.throttle_rate, args.retry_after,
+                    args.fault_seed)
+    emulator = Emulator(store, projects=args.projects, wrapping_pool_size=args.wrapping_pool,
+                        faults=faults, key_quota=args.key_quota)
+    emulator.wrapping_keys.ensure_ready()
+    tls_context = ca_file = None
+    if args.tls:
+        paths = tlscert.create(args.tls_dir or tempfile.mkdtemp(prefix="kms-emulator-tls-"),
+                               args.host)
+        tls_context, ca_file = tlscert.server_context(paths), paths["ca.pem"]
+    server = EmulatorServer((args.host, args.port), emulator, log, tls_context)
+    emulator.endpoint = "%s://%s:%d" % ("https" if args.tls else "http",
+                                        _advertised_host(args.host), server.server_address[1])
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                     name="http", daemon=True).start()
+    sys.stdout.write(json.dumps(describe(emulator, args, ca_file)) + "\n")
+    sys.stdout.flush()
+    log.write("kms emulator listening on %s (pid %d)\n" % (emulator.endpoint, os.getpid()))
+    stop.wait(args.exit_after)
+    server.shutdown()
+    server.server_close()
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

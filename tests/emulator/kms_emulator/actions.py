@@ -1,0 +1,40 @@
+"""The KMS v1.0 action table and the common steps of every action call."""
+
+from . import byok, dataops, lifecycle
+from .context import Call
+from .errors import kms_error
+from .messages import Response
+
+ACTIONS = {
+    "create-key": lifecycle.create_key,
+    "describe-key": lifecycle.describe_key,
+    "list-keys": lifecycle.list_keys,
+    "enable-key": lifecycle.enable_key,
+    "disable-key": lifecycle.disable_key,
+    "schedule-key-deletion": lifecycle.schedule_key_deletion,
+    "cancel-key-deletion": lifecycle.cancel_key_deletion,
+    "update-key-alias": lifecycle.update_key_alias,
+    "update-key-description": lifecycle.update_key_description,
+    "get-parameters-for-import": byok.get_parameters_for_import,
+    "import-key-material": byok.import_key_material,
+    "delete-imported-key-material": byok.delete_imported_key_material,
+    "get-publickey": dataops.get_publickey,
+    "encrypt-data": dataops.encrypt_data,
+    "decrypt-data": dataops.decrypt_data,
+    "sign": dataops.sign,
+    "verify": dataops.verify,
+}
+
+
+def _bad_json(message):
+    return kms_error("KMS.0202", message)
+
+
+def run_action(emulator, action, request, project_id):
+    """Run an authenticated KMS action call and return its 200 response."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("application/json"):
+        raise kms_error("KMS.0214", "Content-Type must be application/json")
+    call = Call(emulator, project_id, request.json_object(_bad_json))
+    call.check_sequence()
+    return Response(200, ACTIONS[action](call))

@@ -1,0 +1,109 @@
+"""Routing and the steps every request goes through, independent of the HTTP server."""
+
+import collections
+import re
+import time
+
+from . import admin, iam
+from .actions import ACTIONS, run_action
+from .auth import authenticate_kms
+from .errors import ApiError, gateway_error, kms_error
+from .messages import Response
+
+MAX_BODY_BYTES = 64 * 1024
+KMS_PATH = re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)$")
+PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+Route = collections.namedtuple("Route", "name kind methods handler")
+Outcome = collections.namedtuple("Outcome", "response name error_code")
+
+IAM_ROUTES = {
+    "/v3/auth/tokens": Route("iam:tokens", "iam", ("POST",), iam.issue_token),
+    "/v3/projects": Route("iam:projects", "iam", ("GET",), iam.list_projects),
+    "/v3/auth/projects": Route("iam:auth-projects", "iam", ("GET",), iam.list_auth_projects),
+    "/v3.0/OS-CREDENTIAL/securitytokens": Route("iam:securitytokens", "iam", ("POST",),
+                                                iam.issue_security_token),
+}
+
+
+def _version(emulator):
+    return {"id": "v1.0", "links": [{"href": emulator.endpoint + "/v1.0/", "rel": "self"}],
+            "min_version": "", "status": "CURRENT", "version": "",
+            "updated": "2018-09-05T08:18:05Z"}
+
+
+def versions(emulator, request):
+    return Response(200, {"versions": [_version(emulator)]})
+
+
+def version(emulator, request):
+    return Response(200, {"version": _version(emulator)})
+
+
+def _kms_route(action, project_id):
+    def handler(emulator, request):
+        if not PROJECT_ID_PATTERN.match(project_id):
+            raise kms_error("KMS.0201", "the project ID in the URL is invalid")
+        authenticate_kms(emulator, request, project_id)
+        return run_action(emulator, action, request, project_id)
+    return Route(action, "kms", ("POST",), handler)
+
+
+def find_route(raw_path):
+    path = raw_path.rstrip("/") or "/"
+    if path == "/":
+        return Route("versions", "version", ("GET",), versions)
+    if path == "/v1.0":
+        return Route("version", "version", ("GET",), version)
+    if path in IAM_ROUTES:
+        return IAM_ROUTES[path]
+    if path in admin.ROUTES:
+        methods, handler = admin.ROUTES[path]
+        return Route(path, "admin", methods, handler)
+    match = KMS_PATH.match(path)
+    if match and match.group(2) in ACTIONS:
+        return _kms_route(match.group(2), match.group(1))
+    return None
+
+
+def _inject_faults(emulator):
+    fate = emulator.faults.draw()
+    if fate is None:
+        return
+    emulator.stats.count_fault(fate)
+    if fate == "throttle":
+        raise gateway_error(429, "APIGW.0308", "The throttling threshold has been reached:"
+                            " policy user over ratelimit,limit:1,time:1 second",
+                            headers={"Retry-After": str(emulator.faults.retry_after)})
+    status, code = emulator.faults.fail_kind()
+    raise kms_error(code, "System exception (injected fault).", status=status)
+
+
+def _handle(emulator, route, request, body_too_large):
+    if route is None:
+        raise gateway_error(404, "APIGW.0101", "The API does not exist or has not been published"
+                            " in the environment.")
+    if route.kind != "admin":
+        emulator.stats.count_request(route.name)
+        if emulator.faults.latency_ms:
+            time.sleep(emulator.faults.latency_ms / 1000.0)
+    if route.kind == "kms":
+        _inject_faults(emulator)
+    if request.method not in route.methods:
+        raise kms_error("KMS.0215", "The HTTP method is not supported.", status=405)
+    if body_too_large:
+        raise kms_error("KMS.0203", "The request body is longer than %d bytes." % MAX_BODY_BYTES)
+    return route.handler(emulator, request)
+
+
+def dispatch(emulator, request, body_too_large=False):
+    """Answer one request; client-caused problems become error responses, never exceptions."""
+    route = find_route(request.raw_path)
+    error_code = None
+    try:
+        response = _handle(emulator, route, request, body_too_large)
+    except ApiError as error:
+        response = Response(error.status, error.body(request.request_id), dict(error.headers))
+        error_code = error.code
+    emulator.stats.count_status(response.status)
+    return Outcome(response, route.name if route else None, error_code)
