@@ -69,6 +69,7 @@ class KmsClient:
         self.sleep = time.sleep  # tests replace this
         self._session = self._new_session()
         if config.validate_certs is False:
+            _silence_insecure_request_warning()  # one warning of ours instead of one per request
             self._warn('validate_certs is false: TLS certificates of the KMS and IAM endpoints are '
                        'not verified. Use ca_path for a private CA instead.')
 
@@ -164,7 +165,7 @@ class KmsClient:
                     timeout=self.config.timeout, verify=self._verify, allow_redirects=False)
             except requests.exceptions.RequestException as exc:
                 error = self._connection_error(exc, url, operation, key_id)
-                if attempt < attempts and (idempotent or not error.maybe_sent):
+                if attempt < attempts and error.retryable and (idempotent or not error.maybe_sent):
                     self._retry_pause(attempt, attempts, operation, key_id, error.msg, None)
                     continue
                 raise error
@@ -220,7 +221,7 @@ class KmsClient:
             return KmsConnectionError(
                 '%s failed: TLS verification of %s failed (%s). Check the endpoint, point ca_path at the '
                 'CA bundle that signed its certificate, or, for tests only, set validate_certs=false.'
-                % (what, host, _reason(exc)), maybe_sent=False)
+                % (what, host, _reason(exc)), maybe_sent=False, retryable=False)
         if isinstance(exc, exceptions.ConnectTimeout):
             return KmsConnectionError(
                 '%s failed: connecting to %s timed out after %s s. Check the endpoint, the network and '
@@ -237,6 +238,15 @@ class KmsClient:
                 'region), DNS, the network and proxy settings (HTTPS_PROXY, NO_PROXY).'
                 % (what, host, _reason(exc)), maybe_sent=not never_sent)
         return KmsConnectionError('%s failed: %s' % (what, _reason(exc)), maybe_sent=True)
+
+
+def _silence_insecure_request_warning():
+    try:
+        from urllib3 import disable_warnings
+        from urllib3.exceptions import InsecureRequestWarning
+    except ImportError:  # pragma: no cover
+        return
+    disable_warnings(InsecureRequestWarning)
 
 
 def _host(url):

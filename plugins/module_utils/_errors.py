@@ -61,12 +61,14 @@ class KmsNotFoundError(KmsError):
 class KmsConnectionError(KmsError):
     """No HTTP answer: DNS, refused connection, TLS verification, timeout.
 
-    ``maybe_sent`` is False only when the request certainly never reached the server.
+    ``maybe_sent`` is False only when the request certainly never reached the server;
+    ``retryable`` is False where trying again cannot help (TLS verification).
     """
 
-    def __init__(self, msg, maybe_sent=True, **kwargs):
+    def __init__(self, msg, maybe_sent=True, retryable=True, **kwargs):
         super(KmsConnectionError, self).__init__(msg, **kwargs)
         self.maybe_sent = maybe_sent
+        self.retryable = retryable
 
 
 class KmsMissingLibraryError(KmsError):
