@@ -105,6 +105,10 @@ emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SD
 emulator: $(NEW)/.done ## run the local KMS emulator in the foreground (Ctrl-C stops it)
 	PYTHONPATH=tests/emulator $(NEW)/bin/python -m kms_emulator $(EMULATOR_ARGS)
 
+.PHONY: demo
+demo: $(NEW)/.done ## build + install the collection, import keys into the emulator with the byok role
+	tools/demo.sh $(CURDIR)/$(NEW)
+
 .PHONY: clean
 clean: ## remove virtual environments and the temporary collection tree
 	rm -rf $(VENV_DIR) $(BUILD_ROOT)
