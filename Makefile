@@ -100,6 +100,60 @@ integration-old: $(OLD)/.done tree
 emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it
 	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/emulator/tests
 
+# ---------------------------------------------------------------------------- lint, docs, build, AWX
+# Tools of $(LINT) (tests/requirements/lint.txt). ANSIBLE_HOME keeps their caches out of ~/.ansible.
+LINT_ENV := PATH="$(CURDIR)/$(LINT)/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1
+MODULE_NAMES = $(sort $(patsubst plugins/modules/%.py,dew.kms.%,$(wildcard plugins/modules/[a-z]*.py)))
+BUILD_CHECK := $(BUILD_ROOT)/build-check
+
+.PHONY: lint
+lint: $(LINT)/.done ## ansible-lint (production profile) on roles/ and playbooks/
+	$(LINT_ENV) ansible-lint --profile production roles/ playbooks/
+
+.PHONY: docs-lint
+docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
+	cd $(TREE) && $(LINT_ENV) antsibull-docs lint-collection-docs --plugin-docs .
+	@# ansible-doc must render every module and the role's argument spec without a warning
+	@cd $(TREE) && export $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH="$(BUILD_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	  && for doc in $(addprefix module:,$(MODULE_NAMES)) role:dew.kms.byok; do \
+	    echo "ansible-doc -t $${doc%%:*} $${doc#*:}"; \
+	    ansible-doc -t "$${doc%%:*}" "$${doc#*:}" > "$(BUILD_ROOT)/ansible-doc.out" 2>&1 \
+	      && grep -q "$${doc#*:}" "$(BUILD_ROOT)/ansible-doc.out" && ! grep -qE "WARNING|ERROR" "$(BUILD_ROOT)/ansible-doc.out" \
+	      || { cat "$(BUILD_ROOT)/ansible-doc.out"; exit 1; }; \
+	  done
+	cd $(TREE) && $(LINT_ENV) antsibull-changelog lint
+	cd $(TREE) && $(LINT_ENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+.PHONY: build-check
+build-check: $(LINT)/.done ## build the collection, check its content, install it, ansible-doc from it, EE build context
+	rm -rf $(BUILD_CHECK) && mkdir -p $(BUILD_CHECK)
+	$(LINT_ENV) ansible-galaxy collection build --output-path $(BUILD_CHECK)/dist .
+	@# nothing that git ignores (virtual environments, caches, test output) may end up in the tarball
+	@tar -tzf $(BUILD_CHECK)/dist/dew-kms-*.tar.gz | grep -v '/$$' | grep -vxE 'MANIFEST.json|FILES.json' | sort > $(BUILD_CHECK)/content
+	@git ls-files --cached --others --exclude-standard | sort > $(BUILD_CHECK)/allowed
+	@comm -23 $(BUILD_CHECK)/content $(BUILD_CHECK)/allowed > $(BUILD_CHECK)/leaked
+	@if [ -s $(BUILD_CHECK)/leaked ]; then echo "Files git ignores are in the collection tarball (extend build_ignore in galaxy.yml or delete them):" >&2; \
+	  head -20 $(BUILD_CHECK)/leaked >&2; exit 1; fi
+	@for f in galaxy.yml meta/runtime.yml meta/execution-environment.yml roles/byok/meta/argument_specs.yml; do \
+	  if [ "$$f" != galaxy.yml ] && ! grep -qx "$$f" $(BUILD_CHECK)/content; then echo "$$f is missing from the tarball" >&2; exit 1; fi; done
+	$(LINT_ENV) ansible-galaxy collection install --offline --no-deps -p $(BUILD_CHECK)/collections $(BUILD_CHECK)/dist/dew-kms-*.tar.gz
+	cd $(BUILD_CHECK) && $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_CHECK)/collections ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	  ansible-doc -t module dew.kms.kms_key_material | grep -q 'dew.kms.kms_key_material'
+	@# ansible-builder reads the installed collection's meta/execution-environment.yml ...
+	$(LINT_ENV) ansible-builder introspect --sanitize $(BUILD_CHECK)/collections > $(BUILD_CHECK)/introspect.txt
+	grep -q 'cryptography' $(BUILD_CHECK)/introspect.txt && grep -q 'requests' $(BUILD_CHECK)/introspect.txt \
+	  && grep -q 'libffi' $(BUILD_CHECK)/introspect.txt || { cat $(BUILD_CHECK)/introspect.txt; exit 1; }
+	@# ... and accepts the example execution environment that installs the built tarball
+	mkdir -p $(BUILD_CHECK)/ee && cp extensions/awx/execution-environment.yml $(BUILD_CHECK)/ee/ \
+	  && cp $(BUILD_CHECK)/dist/dew-kms-*.tar.gz $(BUILD_CHECK)/ee/dew-kms.tar.gz
+	cd $(BUILD_CHECK)/ee && $(LINT_ENV) ansible-builder create -f execution-environment.yml --context context --output-filename Containerfile
+	test -s $(BUILD_CHECK)/ee/context/Containerfile && test -s $(BUILD_CHECK)/ee/context/_build/collections/dew-kms.tar.gz
+
+.PHONY: awx-test
+awx-test: $(LINT)/.done $(NEW)/.done ## AWX path: credential type vs modules, the byok role via ansible-runner against the emulator
+	$(LINT_ENV) KMS_EMULATOR_PYTHON="$(CURDIR)/$(NEW)/bin/python" \
+	  $(LINT)/bin/python -m pytest -q -p no:cacheprovider tests/awx
+
 # ---------------------------------------------------------------------------- running things
 .PHONY: emulator
 emulator: $(NEW)/.done ## run the local KMS emulator in the foreground (Ctrl-C stops it)
