@@ -102,7 +102,7 @@ emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SD
 
 # ---------------------------------------------------------------------------- lint, docs, build, AWX
 # Tools of $(LINT) (tests/requirements/lint.txt). ANSIBLE_HOME keeps their caches out of ~/.ansible.
-LINT_ENV := PATH="$(CURDIR)/$(LINT)/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1
+LINT_ENV := PATH="$(abspath $(LINT))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1
 MODULE_NAMES = $(sort $(patsubst plugins/modules/%.py,dew.kms.%,$(wildcard plugins/modules/[a-z]*.py)))
 BUILD_CHECK := $(BUILD_ROOT)/build-check
 
@@ -151,7 +151,7 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 
 .PHONY: awx-test
 awx-test: $(LINT)/.done $(NEW)/.done ## AWX path: credential type vs modules, the byok role via ansible-runner against the emulator
-	$(LINT_ENV) KMS_EMULATOR_PYTHON="$(CURDIR)/$(NEW)/bin/python" \
+	$(LINT_ENV) KMS_EMULATOR_PYTHON="$(abspath $(NEW))/bin/python" \
 	  $(LINT)/bin/python -m pytest -q -p no:cacheprovider tests/awx
 
 # ---------------------------------------------------------------------------- running things
