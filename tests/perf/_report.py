@@ -1,0 +1,301 @@
+# Copyright: dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark report: medians per cell, the markdown table, the plot, goals and the summary."""
+
+import collections
+import os
+import re
+
+from _harness import median
+
+LABELS = collections.OrderedDict([
+    ('A-off', 'A: role dew.kms.byok, verify off'),
+    ('A-on', 'A: role dew.kms.byok, verify on'),
+    ('B', 'B: uri + openssl playbook'),
+    ('C', 'C: SDK loop, no Ansible'),
+])
+COLORS = {'A-off': '#1f77b4', 'A-on': '#2ca02c', 'B': '#d62728', 'C': '#7f7f7f'}
+GOAL_N = 100
+GOAL_LATENCY = 20
+
+
+# --------------------------------------------------------------------------- aggregation
+
+def cells(results):
+    """{(scenario, n, latency): aggregated dict} with medians over the runs of a cell."""
+    groups = collections.OrderedDict()
+    for r in results:
+        groups.setdefault((r['scenario'], r['n'], r['latency_ms']), []).append(r)
+    out = {}
+    for key, runs in groups.items():
+        agg = {'runs': len(runs)}
+        for field in ('wall', 'per_key', 'kms_calls_per_key', 'tree_peak_kib', 'maxrss_kib',
+                      'emu_cpu', 'foreign_cpu_share'):
+            agg[field] = median([r.get(field, 0.0) for r in runs])
+        agg['iam_tokens'] = sorted(set(r['iam_tokens'] for r in runs))
+        reruns = [r['rerun'] for r in runs if r.get('rerun')]
+        if reruns:
+            agg['rerun'] = {
+                'runs': len(reruns),
+                'wall': median([x['wall'] for x in reruns]),
+                'kms_calls_per_key': median([x['kms_calls_per_key'] for x in reruns]),
+                'changed': max(x.get('changed', -1) for x in reruns),
+                'iam_tokens': sorted(set(x['iam_tokens'] for x in reruns)),
+            }
+        out[key] = agg
+    return out
+
+
+def _ratio(a, b):
+    return (a / b) if a is not None and b else None
+
+
+def _fmt_ratio(x):
+    return 'n/a' if x is None else '%.2fx' % x
+
+
+def goals(data):
+    """List of (met: bool|None, text) lines against the targets of the issue."""
+    c = cells(data['results'])
+    lines = []
+
+    def cell(s, n, lat):
+        return c.get((s, n, lat))
+
+    latencies = sorted(set(k[2] for k in c))
+    for variant, target in (('A-off', 10.0), ('A-on', 5.0)):
+        for lat in latencies:
+            a, b = cell(variant, GOAL_N, lat), cell('B', GOAL_N, lat)
+            if not a or not b:
+                continue
+            ratio = _ratio(b['wall'], a['wall'])
+            lines.append((ratio >= target,
+                          'A (verify %s) vs B at N=%d, %d ms: A is %.1fx faster (goal >= %gx; '
+                          'A %.2fs, B %.1fs)' % ('off' if variant == 'A-off' else 'on', GOAL_N,
+                                                 lat, ratio, target, a['wall'], b['wall'])))
+    cc = cell('C', GOAL_N, GOAL_LATENCY)
+    for variant in ('A-off', 'A-on'):
+        a = cell(variant, GOAL_N, GOAL_LATENCY)
+        if a and cc:
+            ratio = _ratio(a['wall'], cc['wall'])
+            lines.append((ratio <= 3.0 if variant == 'A-off' else None,
+                          'A (verify %s) vs C at N=%d, %d ms: A takes %.2fx the time of the SDK '
+                          'loop (goal <= 3x%s; A %.2fs, C %.2fs)'
+                          % ('off' if variant == 'A-off' else 'on', GOAL_N, GOAL_LATENCY, ratio,
+                             '' if variant == 'A-off' else ', for information: C does not verify',
+                             a['wall'], cc['wall'])))
+    for variant in ('A-off', 'A-on'):
+        mine = sorted((k[1], k[2], v) for k, v in c.items() if k[0] == variant)
+        if not mine:
+            continue
+        worst = max(v['kms_calls_per_key'] for _, _, v in mine)
+        # the figure at the largest N (N=100 in the full run), lowest latency
+        top_n = max(n for n, _, _ in mine)
+        n_at, _, at = [x for x in mine if x[0] == top_n][0]
+        which = 'off' if variant == 'A-off' else 'on'
+        lines.append((worst <= 3.0 if variant == 'A-off' else None,
+                      'first run, verify %s: %.2f KMS calls per key at N=%d (worst over all cells '
+                      '%.2f; %s)' % (which, at['kms_calls_per_key'], n_at, worst,
+                                     'goal <= 3' if variant == 'A-off' else 'no goal')))
+        reruns = [(n, v['rerun']) for n, _, v in mine if v.get('rerun')]
+        if reruns:
+            worst2 = max(r['kms_calls_per_key'] for _, r in reruns)
+            changed = max(r['changed'] for _, r in reruns)
+            n2, at2 = ([x for x in reruns if x[0] == top_n] or reruns)[-1]
+            lines.append(((worst2 <= 1.0 and changed == 0) if variant == 'A-off' else None,
+                          'second run, verify %s: %.2f KMS calls per key at N=%d (worst %.2f), '
+                          'changed=%d (%s)' % (which, at2['kms_calls_per_key'], n2, worst2, changed,
+                                               'goal <= 1 call per key and no change'
+                                               if variant == 'A-off' else 'no goal')))
+    tokens = sorted(set(t for k, v in c.items() if k[0].startswith('A') for t in v['iam_tokens']
+                        + (v.get('rerun') or {}).get('iam_tokens', [])))
+    if tokens:
+        lines.append((tokens == [1], 'IAM token requests per role run with password auth: %s '
+                      '(goal exactly 1 in every run)' % ', '.join(str(t) for t in tokens)))
+    adhoc = (data.get('extra') or {}).get('adhoc')
+    if adhoc:
+        k, u = adhoc.get('kms_public_key (token)'), adhoc.get('uri get-publickey (token)')
+        if k and u:
+            ratio = _ratio(k['median'], u['median'])
+            lines.append((ratio <= 1.2, 'ad-hoc kms_public_key vs uri (same POST, token auth): '
+                          '%.2fx (goal <= 1.2x; %.3fs vs %.3fs, median of %d)'
+                          % (ratio, k['median'], u['median'], len(k['runs']))))
+    return lines
+
+
+# --------------------------------------------------------------------------- py-spy
+
+_FRAME = re.compile(r'^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$')
+
+
+def summarize_pyspy(path, run_seconds, rate=200):
+    """Busy time of the emulator and where it goes, from py-spy's raw (collapsed) output."""
+    leaf = collections.Counter()
+    own = collections.Counter()
+    total = 0
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip('\n')
+            if not line or ' ' not in line:
+                continue
+            stack, _, count = line.rpartition(' ')
+            try:
+                count = int(count)
+            except ValueError:
+                continue
+            frames = [_short(x) for x in stack.split(';')]
+            total += count
+            leaf[frames[-1]] += count
+            mine = [x for x in frames if 'kms_emulator/' in x]
+            if mine:
+                # the deepest frame of the emulator's own code: where its handlers spend
+                own[mine[-1]] += count
+            else:
+                own['(outside kms_emulator code: server, sockets, stdlib)'] += count
+    busy = total / float(rate)
+    return {
+        'samples': total,
+        'busy_seconds': busy,
+        'run_seconds': run_seconds,
+        'busy_fraction': busy / run_seconds if run_seconds else None,
+        'top_leaf': [(k, v / float(rate)) for k, v in leaf.most_common(12)],
+        'top_own': [(k, v / float(rate)) for k, v in own.most_common(12)],
+    }
+
+
+def _short(frame):
+    m = _FRAME.match(frame.strip())
+    if not m:
+        return frame.strip()
+    file = m.group('file')
+    parts = file.split('/')
+    if 'kms_emulator' in parts:
+        file = '/'.join(parts[parts.index('kms_emulator'):])
+    else:
+        file = parts[-1]
+    return '%s (%s)' % (m.group('func'), file)
+
+
+# --------------------------------------------------------------------------- output
+
+def markdown_table(data):
+    c = cells(data['results'])
+    rows = ['| scenario | latency | N | runs | wall (s) | s/key | KMS calls/key | IAM tokens '
+            '| 2nd run: s, calls/key, changed | peak RSS tree (MiB) | largest process (MiB) '
+            '| emulator CPU (s) | other load |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |']
+    order = list(LABELS)
+    for key in sorted(c, key=lambda k: (k[2], order.index(k[0]), k[1])):
+        s, n, lat = key
+        v = c[key]
+        rr = v.get('rerun')
+        rows.append('| %s | %d ms | %d | %d | %.2f | %.3f | %.2f | %s | %s | %.0f | %.0f | %.2f | %.0f%% |' % (
+            LABELS[s], lat, n, v['runs'], v['wall'], v['per_key'], v['kms_calls_per_key'],
+            '/'.join(str(t) for t in v['iam_tokens']),
+            ('%.2f, %.2f, %d' % (rr['wall'], rr['kms_calls_per_key'], rr['changed'])) if rr else '',
+            v['tree_peak_kib'] / 1024.0, v['maxrss_kib'] / 1024.0, v['emu_cpu'],
+            100.0 * v['foreign_cpu_share']))
+    return '\n'.join(rows)
+
+
+def make_plot(data, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    c = cells(data['results'])
+    fig, ax = plt.subplots(figsize=(8, 5.2), dpi=110)
+    for s in LABELS:
+        for lat, style in ((0, '-'), (20, '--')):
+            pts = sorted((k[1], v['per_key']) for k, v in c.items() if k[0] == s and k[2] == lat)
+            if not pts:
+                continue
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker='o', markersize=4,
+                    color=COLORS[s], label='%s, %d ms' % (LABELS[s], lat))
+    ax.set_xscale('log')
+    ax.set_yscale('log')
+    ax.set_xlabel('keys imported in one run (N)')
+    ax.set_ylabel('wall time per key (s), median')
+    meta = data.get('meta') or {}
+    ax.set_title('dew.kms BYOK import against the emulator (%s cores, ansible-core %s)'
+                 % (meta.get('cpus', '?'), _core_version(meta)), fontsize=10)
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=7.5, loc='upper right')
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _core_version(meta):
+    m = re.search(r'core ([\d.]+)', meta.get('ansible_core') or '')
+    return m.group(1) if m else '?'
+
+
+def summary(data):
+    meta = data.get('meta') or {}
+    out = ['dew.kms BYOK benchmark on the local emulator: %s, %s cores (%s), Python %s, %s'
+           % (meta.get('date'), meta.get('cpus'), meta.get('cpu_model'), meta.get('python'),
+              meta.get('ansible_core')), '']
+    lines = goals(data)
+    if lines:
+        out.append('Goals:')
+        for met, text in lines:
+            out.append('  [%s] %s' % ({True: 'MET   ', False: 'MISSED', None: 'info  '}[met], text))
+        out.append('')
+    extra = data.get('extra') or {}
+    if extra.get('adhoc'):
+        out.append('Ad-hoc commands (median wall time):')
+        for name, v in extra['adhoc'].items():
+            out.append('  %-28s %.3fs  (%d KMS call(s), %d IAM token(s))'
+                       % (name, v['median'], v['kms_calls'], v['iam_tokens']))
+        out.append('')
+    diag = extra.get('diagnostics') or {}
+    if diag:
+        out.append('Emulator load (diagnostic runs under py-spy, 0 ms):')
+        for s, d in diag.items():
+            p = d.get('profile') or {}
+            out.append('  %-5s N=%-3d run %.2fs: emulator CPU %.2fs (%.1f%% of the run), '
+                       '%.2f ms CPU per request' % (
+                           s, d['n'], d['wall'], d['emu_cpu'],
+                           100.0 * d['emu_cpu'] / d['wall'] if d['wall'] else 0,
+                           1000.0 * d['emu_cpu'] / max(1, d['kms_calls'] + d['iam_tokens'])))
+            for name, secs in (p.get('top_own') or [])[:4]:
+                out.append('        %6.2fs  %s' % (secs, name))
+        out.append('')
+        for s, d in diag.items():
+            t = d.get('timings')
+            if not t:
+                continue
+            out.append('Where the time goes, %s N=%d (%.2fs): start-up to first task %.2fs' % (
+                s, d['n'], d['wall'], t.get('startup_seconds') or 0))
+            for task in sorted(t['tasks'], key=lambda x: -x['seconds'])[:6]:
+                out.append('  %6.2fs  x%-4d %s' % (task['seconds'], task['count'], task['name']))
+            out.append('')
+    if data.get('failures'):
+        out.append('FAILURES:')
+        for f in data['failures']:
+            out.append('  %s: %s' % (f['run'], f['error'].splitlines()[0] if f['error'] else ''))
+        out.append('')
+    return '\n'.join(out)
+
+
+def write_report(data, out_dir, plot=True):
+    os.makedirs(out_dir, exist_ok=True)
+    text = summary(data)
+    png = os.path.join(out_dir, 'time_per_key.png')
+    if plot and data.get('results'):
+        make_plot(data, png)
+    meta = data.get('meta') or {}
+    md = ['# dew.kms BYOK benchmark results', '',
+          '%s; %s cores (%s); Python %s; %s; %s; huaweicloudsdkkms %s; baseline B written '
+          'with %s.' % (meta.get('date'), meta.get('cpus'), meta.get('cpu_model'),
+                        meta.get('python'), meta.get('ansible_core'), meta.get('openssl'),
+                        meta.get('sdk'), 'per-step loops' if meta.get('baseline') == 'loop'
+                        else 'one include_tasks per key'),
+          '', 'Medians over the runs of each cell.', '', markdown_table(data), '',
+          '```', text, '```', '']
+    if os.path.exists(png) and plot:
+        md.insert(4, '![time per key](time_per_key.png)\n')
+    with open(os.path.join(out_dir, 'results.md'), 'w') as f:
+        f.write('\n'.join(md))
+    return text
