@@ -15,6 +15,7 @@ NEW := $(VENV_DIR)/core-2.21
 OLD := $(VENV_DIR)/core-2.16
 TOOLS := $(VENV_DIR)/tools
 LINT := $(VENV_DIR)/lint
+BENCH := $(VENV_DIR)/bench
 PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
 
 # ansible-test only runs inside .../ansible_collections/dew/kms: tests run in a copy of the
@@ -59,6 +60,13 @@ $(LINT)/.done: tests/requirements/lint.txt
 	$(LINT)/bin/python -m pip install -q -r $<
 	touch $@
 
+$(BENCH)/.done: tests/perf/requirements.txt
+	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(BENCH) && $(PYTHON_NEW) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q --upgrade pip
+	$(BENCH)/bin/python -m pip install -q -r $<
+	touch $@
+
 .PHONY: venvs
 venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done $(LINT)/.done ## create the pinned virtual environments
 
@@ -71,7 +79,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: sanity units integration emulator-test ## every test suite (what CI runs)
+test: sanity units integration emulator-test bench-smoke ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
@@ -162,6 +170,12 @@ emulator: $(NEW)/.done ## run the local KMS emulator in the foreground (Ctrl-C s
 .PHONY: demo
 demo: $(NEW)/.done ## build + install the collection, import keys into the emulator with the byok role
 	tools/demo.sh $(CURDIR)/$(NEW)
+
+.PHONY: bench bench-smoke
+bench: $(BENCH)/.done ## BYOK benchmark on the emulator: role vs uri+openssl vs SDK, N=1..100, 0/20 ms (~20 min)
+	$(BENCH)/bin/python tests/perf/bench.py $(BENCH_ARGS)
+bench-smoke: $(BENCH)/.done ## quick benchmark (N=5): fails if a scenario errors or a key was not imported
+	$(BENCH)/bin/python tests/perf/bench.py --smoke $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## remove virtual environments and the temporary collection tree
