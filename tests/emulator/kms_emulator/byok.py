@@ -90,10 +90,9 @@ def get_parameters_for_import(call):
             "public_key": base64.b64encode(public_der).decode("ascii")}
 
 
-def _checked_token(call, key_id):
+def _checked_token(call, key_id, token_text):
     try:
-        token = open_import_token(call.emulator.server_secret,
-                                  call.text("import_token", required=True))
+        token = open_import_token(call.emulator.server_secret, token_text)
     except TokenError as exc:
         raise kms_error("KMS.2605", str(exc))
     if token.project_id != call.project_id:
@@ -105,12 +104,11 @@ def _checked_token(call, key_id):
     return token
 
 
-def _unwrapped_material(call, token):
+def _unwrapped_material(call, token, wrapped):
     """The plaintext behind ``encrypted_key_material``, unwrapped with the token's key pair."""
     wrapping_key = call.emulator.wrapping_keys.private_key(token.wrapping_fingerprint)
     if wrapping_key is None:
         raise kms_error("KMS.2605", "the import token names an unknown wrapping key")
-    wrapped = call.text("encrypted_key_material", required=True)
     try:
         if not WRAPPED_MATERIAL_PATTERN.match(wrapped):
             raise crypto.CryptoError("the wrapped key material has a wrong length")
@@ -160,12 +158,14 @@ def _import_symmetric(call, key, material):
 
 def import_key_material(call):
     key_id = call.key_id()
+    token_text = call.text("import_token", required=True)
+    wrapped = call.text("encrypted_key_material", required=True)
     with call.transaction() as db:
         key = call.key(db, key_id)
         _require_external(key)
         _require_pending_import(key)
-        token = _checked_token(call, key_id)
-        unwrapped = _unwrapped_material(call, token)
+        token = _checked_token(call, key_id, token_text)
+        unwrapped = _unwrapped_material(call, token, wrapped)
         if key_family(key) == "aes":
             _import_symmetric(call, key, unwrapped)
         else:

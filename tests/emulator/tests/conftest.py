@@ -1,0 +1,262 @@
+"""Fixtures: real emulator processes and small HTTP clients speaking to them."""
+
+import base64
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from signing import AkSkAuth
+
+EMULATOR_DIR = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30
+
+# Every action with its smallest complete body for a key (``KEY`` is replaced by a key id).
+ACTION_BODIES = {
+    "describe-key": {"key_id": "KEY"},
+    "enable-key": {"key_id": "KEY"},
+    "disable-key": {"key_id": "KEY"},
+    "schedule-key-deletion": {"key_id": "KEY", "pending_days": "7"},
+    "cancel-key-deletion": {"key_id": "KEY"},
+    "update-key-alias": {"key_id": "KEY", "key_alias": "some-alias"},
+    "update-key-description": {"key_id": "KEY", "key_description": "d"},
+    "get-parameters-for-import": {"key_id": "KEY", "wrapping_algorithm": "RSAES_OAEP_SHA_256"},
+    "import-key-material": {"key_id": "KEY", "import_token": "A" * 212,
+                            "encrypted_key_material": "A" * 344},
+    "delete-imported-key-material": {"key_id": "KEY"},
+    "get-publickey": {"key_id": "KEY"},
+    "encrypt-data": {"key_id": "KEY", "plain_text": "x"},
+    "sign": {"key_id": "KEY", "signing_algorithm": "ECDSA_SHA_256", "message": "QUJD"},
+    "verify": {"key_id": "KEY", "signing_algorithm": "ECDSA_SHA_256", "message": "QUJD",
+               "signature": "QUJD"},
+}
+KEY_ACTIONS = sorted(ACTION_BODIES)
+MANDATORY = {
+    "create-key": ["key_alias"],
+    "get-parameters-for-import": ["key_id", "wrapping_algorithm"],
+    "import-key-material": ["key_id", "import_token", "encrypted_key_material"],
+    "schedule-key-deletion": ["key_id", "pending_days"],
+    "update-key-alias": ["key_id", "key_alias"],
+    "update-key-description": ["key_id", "key_description"],
+    "encrypt-data": ["key_id", "plain_text"],
+    "decrypt-data": ["cipher_text"],
+    "sign": ["key_id", "signing_algorithm", "message"],
+    "verify": ["key_id", "signing_algorithm", "message", "signature"],
+}
+
+
+def body_for(action, key_id):
+    return {name: key_id if value == "KEY" else value
+            for name, value in ACTION_BODIES[action].items()}
+
+
+OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                           label=None)
+
+
+class Emulator:
+    """One emulator subprocess; ``info`` is its parsed JSON line."""
+
+    def __init__(self, workdir, *args, state_file=None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.state_file = state_file or str(self.workdir / "state.sqlite")
+        self.log_file = str(self.workdir / "emulator.log")
+        self.args = list(args)
+        self.process = None
+        self.info = None
+
+    def start(self):
+        env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
+        command = [sys.executable, "-m", "kms_emulator", "--state-file", self.state_file,
+                   "--log-file", self.log_file, "--exit-after", "600"] + self.args
+        self.process = subprocess.Popen(command, cwd=str(self.workdir), env=env,
+                                        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.info = json.loads(self._read_line())
+        return self
+
+    def _read_line(self):
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        if not selector.select(START_TIMEOUT):
+            self.kill()
+            raise RuntimeError("the emulator did not print its JSON line in time")
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator exited: %s" % Path(self.log_file).read_text())
+        return line.decode("utf-8")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.process:
+            self.process.stdout.close()
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(10)
+
+    # -- conveniences -------------------------------------------------------------------------
+    @property
+    def url(self):
+        return self.info["kms_endpoint"]
+
+    def admin(self, path, body=None, **kwargs):
+        url = self.info["admin_url"] + path
+        if body is None and not path.endswith("reset"):
+            response = requests.get(url, **kwargs)
+        else:
+            response = requests.post(url, json=body or {}, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def advance_clock(self, seconds):
+        return self.admin("/clock", {"advance_seconds": seconds})
+
+    def stats(self):
+        return self.admin("/stats")
+
+    def project(self, index=0):
+        return self.info["projects"][index]
+
+    def client(self, index=0, auth="token", **kwargs):
+        return KmsClient(self, self.project(index), auth, **kwargs)
+
+
+class KmsClient:
+    """Calls KMS actions of one project with an IAM token or AK/SK signatures."""
+
+    def __init__(self, emulator, project, auth="token", verify=True):
+        self.emulator = emulator
+        self.project = project
+        self.project_id = project["project_id"]
+        self.session = requests.Session()
+        self.session.verify = verify
+        if auth == "token":
+            self.token = iam_token(emulator, project, verify=verify)
+            self.session.headers["X-Auth-Token"] = self.token
+        else:
+            self.session.auth = AkSkAuth(project["access_key"], project["secret_key"],
+                                         {"X-Project-Id": self.project_id})
+
+    def url(self, action, project_id=None):
+        return "%s/v1.0/%s/kms/%s" % (self.emulator.url, project_id or self.project_id, action)
+
+    def post(self, action, body=None, project_id=None, **kwargs):
+        return self.session.post(self.url(action, project_id), json=body or {}, **kwargs)
+
+    def ok(self, action, body=None, **kwargs):
+        response = self.post(action, body, **kwargs)
+        assert response.status_code == 200, (action, response.status_code, response.text)
+        return response.json()
+
+    def create_key(self, **fields):
+        fields.setdefault("key_alias", unique_alias())
+        return self.ok("create-key", fields)["key_info"]["key_id"]
+
+    def describe(self, key_id):
+        return self.ok("describe-key", {"key_id": key_id})["key_info"]
+
+    def import_parameters(self, key_id, algorithm="RSAES_OAEP_SHA_256"):
+        return self.ok("get-parameters-for-import",
+                       {"key_id": key_id, "wrapping_algorithm": algorithm})
+
+    def import_symmetric(self, key_id, material, algorithm="RSAES_OAEP_SHA_256", **extra):
+        params = self.import_parameters(key_id, algorithm)
+        body = {"key_id": key_id, "import_token": params["import_token"],
+                "encrypted_key_material": wrap(params["public_key"], material, algorithm)}
+        body.update(extra)
+        return self.post("import-key-material", body)
+
+
+def iam_token(emulator, project, verify=True):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": project["username"], "password": project["password"],
+        "domain": {"name": project["domain_name"]}}}},
+        "scope": {"project": {"name": project["project_name"]}}}}
+    response = requests.post(emulator.info["iam_endpoint"] + "/auth/tokens", json=body,
+                             verify=verify)
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"]
+
+
+def wrapping_padding(algorithm):
+    if algorithm == "RSAES_OAEP_SHA_256":
+        return OAEP_SHA256
+    if algorithm == "RSAES_OAEP_SHA_1":
+        return padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    return padding.PKCS1v15()
+
+
+def wrap(public_key_b64, material, algorithm="RSAES_OAEP_SHA_256"):
+    """base64 of ``material`` encrypted with the import public key (base64 SPKI DER)."""
+    public_key = serialization.load_der_public_key(base64.b64decode(public_key_b64))
+    return base64.b64encode(public_key.encrypt(material, wrapping_padding(algorithm))).decode()
+
+
+def unique_alias(prefix="key"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def assert_error(response, status, code):
+    """The response is the given error, in the body shape of the component answering it."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers.get("X-Request-Id")
+    body = response.json()
+    found = body["error"]["error_code"] if "error" in body else body["error_code"]
+    assert found == code, body
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The emulator most tests share. Tests that move its clock or change its faults use
+    ``fresh_emulator`` instead."""
+    process = Emulator(tmp_path_factory.mktemp("shared-emulator")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def fresh_emulator(tmp_path):
+    """Factory for private emulators: ``fresh_emulator(*args)``; all are stopped afterwards."""
+    started = []
+
+    def start(*args, **kwargs):
+        process = Emulator(tmp_path / ("emulator%d" % len(started)), *args, **kwargs).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def kms(emulator):
+    """Token-authenticated client of the shared emulator's first project."""
+    return emulator.client(0)
+
+
+@pytest.fixture(scope="session")
+def kms_b(emulator):
+    """Token-authenticated client of the shared emulator's second project."""
+    return emulator.client(1)
+
+
+@pytest.fixture(scope="session")
+def kms_aksk(emulator):
+    """AK/SK-signing client of the shared emulator's first project."""
+    return emulator.client(0, auth="aksk")
