@@ -110,13 +110,17 @@ emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SD
 
 # ---------------------------------------------------------------------------- lint, docs, build, AWX
 # Tools of $(LINT) (tests/requirements/lint.txt). ANSIBLE_HOME keeps their caches out of ~/.ansible.
-LINT_ENV := PATH="$(abspath $(LINT))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1
+LINT_ENV := PATH="$(abspath $(LINT))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1 NO_COLOR=1
 MODULE_NAMES = $(sort $(patsubst plugins/modules/%.py,dew.kms.%,$(wildcard plugins/modules/[a-z]*.py)))
 BUILD_CHECK := $(BUILD_ROOT)/build-check
 
 .PHONY: lint
-lint: $(LINT)/.done ## ansible-lint (production profile) on roles/ and playbooks/
-	$(LINT_ENV) ansible-lint --profile production roles/ playbooks/
+lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ and extensions/awx/
+	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve
+	mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
+	ln -sfn $(CURDIR) $(BUILD_ROOT)/lint-collections/ansible_collections/dew/kms
+	$(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
+	  ansible-lint --profile production roles/ playbooks/ extensions/awx/
 
 .PHONY: docs-lint
 docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
@@ -149,7 +153,7 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 	  ansible-doc -t module dew.kms.kms_key_material | grep -q 'dew.kms.kms_key_material'
 	@# ansible-builder reads the installed collection's meta/execution-environment.yml ...
 	$(LINT_ENV) ansible-builder introspect --sanitize $(BUILD_CHECK)/collections > $(BUILD_CHECK)/introspect.txt
-	grep -q 'cryptography' $(BUILD_CHECK)/introspect.txt && grep -q 'requests' $(BUILD_CHECK)/introspect.txt \
+	grep -q '^- .cryptography.*from collection dew.kms' $(BUILD_CHECK)/introspect.txt && grep -q '^- .requests.*from collection dew.kms' $(BUILD_CHECK)/introspect.txt \
 	  && grep -q 'libffi' $(BUILD_CHECK)/introspect.txt || { cat $(BUILD_CHECK)/introspect.txt; exit 1; }
 	@# ... and accepts the example execution environment that installs the built tarball
 	mkdir -p $(BUILD_CHECK)/ee && cp extensions/awx/execution-environment.yml $(BUILD_CHECK)/ee/ \
