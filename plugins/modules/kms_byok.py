@@ -14,15 +14,15 @@ version_added: 0.1.0
 description:
   - Brings customer key material into Huawei Cloud or Open Telekom Cloud KMS (bring your own key,
     BYOK) for a whole list of keys in one task. This is the engine of the role
-    R(dew.kms.byok,ansible_collections.dew.kms.byok_role).
+    P(dew.kms.byok#role).
   - For every entry of O(keys) it finds the key (by O(keys[].alias) or O(keys[].key_id)), creates
     an external key under the alias when it is missing and O(create_missing=true), fetches import
     parameters, wraps the material locally, imports it and, with O(verify=true), checks the result.
   - All keys share one HTTP connection pool and one set of credentials (a single IAM token with
     password authentication) and are processed in parallel by at most O(max_workers) threads.
     Aliases are resolved with one paged key listing rather than one lookup per key.
-  - Material is wrapped on the host that runs the module. Run it on the controller
-    (C(delegate_to: localhost)) so that plaintext key material never leaves it.
+  - "Material is wrapped on the host that runs the module. Run it on the controller
+    (C(delegate_to: localhost)) so that plaintext key material never leaves it."
   - One failing key (pending deletion, not an external key, material of the wrong size or type, ...)
     fails only its own entry of RV(results). The other keys are still processed; the module then
     fails and its message names the keys that failed.
@@ -31,7 +31,7 @@ description:
     cannot change the material of a key.
   - Key material is never part of the results, the messages, the diff or the warnings.
 author:
-  - dew.kms developers
+  - dew.kms developers (!UNKNOWN)
 options:
   keys:
     description:
@@ -126,7 +126,7 @@ extends_documentation_fragment:
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -139,15 +139,7 @@ attributes:
         Never the material.
   platform:
     platforms: all
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
   action_group:
-    description: Use C(group/dew.kms.kms) in C(module_defaults) to set the authentication options.
-    support: full
     membership:
       - dew.kms.kms
 notes:
@@ -310,7 +302,7 @@ KEY_OPTIONS = dict(
 )
 
 ARGUMENT_SPEC = dict(
-    keys=dict(type='list', elements='dict', required=True, options=KEY_OPTIONS,
+    keys=dict(type='list', elements='dict', required=True, options=KEY_OPTIONS, no_log=False,
               mutually_exclusive=[['alias', 'key_id'], ['key_material', 'key_material_path']],
               required_one_of=[['alias', 'key_id'], ['key_material', 'key_material_path']]),
     wrapping_algorithm=dict(type='str', default='RSAES_OAEP_SHA_256', choices=list(WRAPPING_ALGORITHMS)),
