@@ -16,6 +16,7 @@ OLD := $(VENV_DIR)/core-2.16
 TOOLS := $(VENV_DIR)/tools
 LINT := $(VENV_DIR)/lint
 BENCH := $(VENV_DIR)/bench
+SECURITY := $(VENV_DIR)/security
 PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
 
 # ansible-test only runs inside .../ansible_collections/dew/kms: tests run in a copy of the
@@ -60,6 +61,13 @@ $(LINT)/.done: tests/requirements/lint.txt
 	$(LINT)/bin/python -m pip install -q -r $<
 	touch $@
 
+$(SECURITY)/.done: tests/security/requirements.txt
+	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(SECURITY) && $(PYTHON_NEW) -m venv $(SECURITY)
+	$(SECURITY)/bin/python -m pip install -q --upgrade pip
+	$(SECURITY)/bin/python -m pip install -q -r $<
+	touch $@
+
 $(BENCH)/.done: tests/perf/requirements.txt
 	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
 	rm -rf $(BENCH) && $(PYTHON_NEW) -m venv $(BENCH)
@@ -79,7 +87,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: sanity units integration emulator-test bench-smoke ## every test suite (what CI runs)
+test: sanity units integration emulator-test bench-smoke security-test ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
@@ -107,6 +115,10 @@ integration-old: $(OLD)/.done tree
 .PHONY: emulator-test
 emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it
 	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/emulator/tests
+
+.PHONY: security-test
+security-test: $(SECURITY)/.done ## secret-leak canaries and the bad-input table, against the emulator (< 5 min)
+	$(SECURITY)/bin/python -m pytest -q -p no:cacheprovider tests/security
 
 # ---------------------------------------------------------------------------- lint, docs, build, AWX
 # Tools of $(LINT) (tests/requirements/lint.txt). ANSIBLE_HOME keeps their caches out of ~/.ansible.
