@@ -12,6 +12,7 @@ working configuration.
 from __future__ import absolute_import, division, print_function
 
 import importlib
+import os
 import re
 
 import pytest
@@ -19,6 +20,7 @@ import yaml
 
 import awx_injection
 
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 ENV_MARKUP = re.compile(r'E\(([A-Z0-9_]+)\)')
 
 
@@ -161,3 +163,19 @@ def test_module_options_still_win_over_the_credential(credential_type, auth):
     config = auth.resolve_config({'region': 'eu-nl', 'auth_token': 'option-token'}, env)
     assert config.auth_mode == auth.MODE_TOKEN
     assert config.kms_endpoint == 'https://kms.eu-nl.otc.t-systems.com'
+
+
+def test_the_awx_guide_lists_every_input_with_its_variable(credential_type):
+    """docs/docsite/rst/guide_awx.rst has one table row per input: label, variable, option."""
+    with open(os.path.join(REPO, 'docs', 'docsite', 'rst', 'guide_awx.rst')) as handle:
+        guide = handle.read()
+    rows = re.findall(r'^  \* - (.+)\n    - ``([A-Z0-9_]+)``\n    - :ansopt:`dew\.kms\.kms_key#module:([a-z_]+)`$',
+                      guide, re.MULTILINE)
+    documented = dict((var, (label, option)) for label, var, option in rows)
+    injected = _injected(credential_type)
+    assert set(documented) == set(injected)
+    for field in awx_injection.fields(credential_type):
+        var = [name for name, template in injected.items() if field['id'] in template][0]
+        label, option = documented[var]
+        assert option == field['id'], var
+        assert field['label'].startswith(label), (label, field['label'])

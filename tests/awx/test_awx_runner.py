@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The AWX path end to end: the dew.kms.byok role run by ansible-runner against the emulator.
+
+AWX runs a job with ansible-runner: a private data directory with the project, an inventory,
+extra vars, and the credential injected as environment variables rendered from the credential
+type's injectors. This test does the same with the built and installed collection (as an
+execution environment has it), then checks the result, idempotence, and that no secret or key
+material shows up in what AWX would store and display (the runner's stdout and job events).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+import binascii
+import json
+import os
+import stat
+import sys
+
+import pytest
+import yaml
+
+from urllib.request import urlopen
+
+ansible_runner = pytest.importorskip('ansible_runner')
+serialization = pytest.importorskip('cryptography.hazmat.primitives.serialization')
+ec = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.ec')
+rsa = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.rsa')
+
+import awx_injection  # noqa: E402  (pylint: disable=wrong-import-position)
+
+PLAYBOOK = [{
+    'name': 'BYOK job as AWX runs it',
+    'hosts': 'localhost',
+    'connection': 'local',
+    'gather_facts': False,
+    'roles': [{'role': 'dew.kms.byok'}],
+    'post_tasks': [
+        {
+            'name': 'Read the keys back',
+            'dew.kms.kms_key_info': {'alias': '{{ item.alias }}'},
+            'loop': '{{ byok_keys }}',
+            'loop_control': {'label': '{{ item.alias }}'},
+            'register': 'awx_test_keys',
+        },
+        {
+            'name': 'Report the key states',
+            'ansible.builtin.debug': {
+                'msg': "{{ awx_test_keys.results | map(attribute='keys') | flatten(levels=1) }}",
+            },
+        },
+    ],
+}]
+
+
+def _b64(data):
+    return base64.b64encode(data).decode('ascii')
+
+
+@pytest.fixture(scope='module')
+def material(tmp_path_factory):
+    """Key material files on the 'controller' and the strings that must never be shown."""
+    work = tmp_path_factory.mktemp('material')
+    aes = os.urandom(32)
+    (work / 'aes.bin').write_bytes(aes)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forbidden = [_b64(aes), binascii.hexlify(aes).decode('ascii'), binascii.hexlify(aes).decode('ascii').upper()]
+    for name, key in (('ec.pem', ec_key), ('rsa.pem', rsa_key)):
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())
+        (work / name).write_bytes(pem)
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        # any 40-character piece of the PEM body or of the PKCS#8 DER in base64
+        body = ''.join(pem.decode('ascii').splitlines()[1:-1])
+        forbidden.extend([body[:40], body[-40:], _b64(der)[:40], _b64(der)[100:140]])
+    keys = [
+        {'alias': 'awx-aes', 'key_spec': 'AES_256', 'key_material_path': str(work / 'aes.bin')},
+        {'alias': 'awx-ec', 'key_spec': 'EC_P256', 'key_material_path': str(work / 'ec.pem')},
+        {'alias': 'awx-rsa', 'key_spec': 'RSA_2048', 'key_material_path': str(work / 'rsa.pem')},
+    ]
+    return {'keys': keys, 'forbidden': forbidden}
+
+
+def _stats(emulator):
+    base = emulator.get('admin_url') or emulator['kms_endpoint'].rstrip('/') + '/__emulator'
+    with urlopen(base + '/stats', timeout=10) as response:
+        return json.loads(response.read().decode('utf-8'))['requests']
+
+
+def _run_job(tmp_path, collections_path, env, keys, verbosity):
+    """One AWX-style job: project playbook, inventory, extra vars, credential env vars."""
+    private = tmp_path / 'private_data_dir'
+    (private / 'project').mkdir(parents=True)
+    (private / 'inventory').mkdir()
+    (private / 'project' / 'byok.yml').write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
+    (private / 'inventory' / 'hosts').write_text(
+        'localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+    envvars = dict(env)
+    envvars.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections_path,
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_HOME': str(tmp_path / 'ansible_home'),
+        'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible_tmp'),
+        'ANSIBLE_NOCOLOR': '1',
+        'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
+    })
+    result = ansible_runner.run(
+        private_data_dir=str(private), playbook='byok.yml', ident='job',
+        extravars={'byok_keys': keys}, envvars=envvars, verbosity=verbosity,
+        quiet=True, timeout=600)
+    return result, private / 'artifacts' / 'job'
+
+
+def _events(result):
+    return list(result.events)
+
+
+def _task_results(events, task):
+    return [e['event_data'].get('res', {}) for e in events
+            if e.get('event') == 'runner_on_ok' and e.get('event_data', {}).get('task') == task]
+
+
+def _assert_no_secrets(artifacts, secrets):
+    """Nothing AWX stores or shows (stdout, stderr, job events, ...) holds a secret."""
+    command = artifacts / 'command'
+    # ansible-runner's own record of the command line and environment it started: like the
+    # credential itself it holds the secrets, readable by the job's user only.
+    assert command.exists()
+    assert stat.S_IMODE(os.stat(str(command)).st_mode) == 0o600
+    checked = 0
+    for dirpath, _dirnames, filenames in os.walk(str(artifacts)):
+        for filename in filenames:
+            path = os.path.join(dirpath, filename)
+            if path == str(command):
+                continue
+            with open(path, 'rb') as handle:
+                text = handle.read().decode('utf-8', 'replace')
+            checked += 1
+            for secret in secrets:
+                assert secret not in text, 'a secret or key material leaked into %s' % path
+    assert checked > 3
+
+
+def test_byok_role_runs_like_an_awx_job(tmp_path_factory, emulator, installed_collection,
+                                        credential_type, material):
+    secrets = [emulator['password'], emulator['secret_key']] + material['forbidden']
+    inputs_password = {
+        'region': emulator['region'],
+        'kms_endpoint': emulator['kms_endpoint'],
+        'iam_endpoint': emulator['iam_endpoint'],
+        'username': emulator['username'],
+        'password': emulator['password'],
+        'domain_name': emulator['domain_name'],
+        'project_name': emulator['project_name'],
+    }
+    inputs_aksk = {
+        'region': emulator['region'],
+        'kms_endpoint': emulator['kms_endpoint'],
+        'iam_endpoint': emulator['iam_endpoint'],
+        'access_key': emulator['access_key'],
+        'secret_key': emulator['secret_key'],
+        'project_id': emulator['project_id'],
+    }
+    before = _stats(emulator)
+
+    # First job: IAM password credential, AWX's default verbosity. Creates and imports.
+    env = awx_injection.render_env(credential_type, inputs_password)
+    first, artifacts = _run_job(tmp_path_factory.mktemp('job1'), installed_collection, env,
+                                material['keys'], verbosity=0)
+    stdout = (artifacts / 'stdout').read_text()
+    assert first.status == 'successful', stdout
+    assert first.rc == 0
+    events = _events(first)
+    states = _task_results(events, 'Report the key states')
+    assert len(states) == 1, stdout
+    keys = states[0]['msg']
+    assert [k['alias'] for k in keys] == ['awx-aes', 'awx-ec', 'awx-rsa']
+    assert [k['key_state_name'] for k in keys] == ['enabled'] * 3, keys
+    assert [k['origin'] for k in keys] == ['external'] * 3, keys
+    assert sum(first.stats['changed'].values()) > 0
+    _assert_no_secrets(artifacts, secrets)
+
+    after_first = _stats(emulator)
+    imports = after_first.get('import-key-material', 0) - before.get('import-key-material', 0)
+    assert imports == 3, after_first
+
+    # Second job: AK/SK credential, high verbosity (what a user turns on to debug): no change,
+    # no import call, still nothing secret in the output.
+    env = awx_injection.render_env(credential_type, inputs_aksk)
+    second, artifacts = _run_job(tmp_path_factory.mktemp('job2'), installed_collection, env,
+                                 material['keys'], verbosity=3)
+    stdout = (artifacts / 'stdout').read_text()
+    assert second.status == 'successful', stdout
+    assert sum(second.stats.get('changed', {}).values()) == 0, stdout
+    keys = _task_results(_events(second), 'Report the key states')[0]['msg']
+    assert [k['key_state_name'] for k in keys] == ['enabled'] * 3, keys
+    _assert_no_secrets(artifacts, secrets)
+    after_second = _stats(emulator)
+    assert after_second.get('import-key-material', 0) == after_first.get('import-key-material', 0)
+    assert after_second.get('create-key', 0) == after_first.get('create-key', 0)
