@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import random
 import time
 import traceback
@@ -297,6 +298,6 @@ def _retry_after_seconds(value):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.timezone.utc)
         seconds = (moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, min(seconds, RETRY_AFTER_CAP))

@@ -147,7 +147,7 @@ def test_retry_after_parsing():
 
 @responses.activate
 def test_retries_exhausted_raise_last_error(make_client, recorder):
-    for _ in range(3):
+    for _attempt in range(3):
         responses.add(responses.POST, DESCRIBE, status=500, headers={'X-Request-Id': 'last'},
                       json={'error': {'error_code': 'KMS.0101', 'error_msg': 'internal'}})
     client = make_client(auth_token='T', project_id=PROJECT_ID, retries=2)
@@ -311,7 +311,7 @@ def test_password_flow_one_token_for_many_calls_project_from_token(make_client):
     responses.add(responses.POST, url, json=KEY_INFO)
     client = make_client(username='alice', password='s3cret', domain_name='ACME')
 
-    for _ in range(3):
+    for _call in range(3):
         client.call('describe-key', {'key_id': KEY_ID})
 
     assert token_call.call_count == 1

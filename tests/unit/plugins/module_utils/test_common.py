@@ -135,7 +135,7 @@ def test_run_exits_with_handler_result_and_closes_client(module_exits, clean_env
 
     with pytest.raises(Exit) as caught:
         run_module({'key_id': KEY_ID, 'auth_token': 'T', 'region': 'eu-de', 'project_id': PROJECT_ID}, handler)
-    assert type(caught.value) is Exit
+    assert not isinstance(caught.value, Fail)
     assert caught.value.kwargs == {'changed': False, 'key': {'key_id': KEY_ID}}
     assert closed == [True]
 

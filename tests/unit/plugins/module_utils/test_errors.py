@@ -65,7 +65,7 @@ def test_error_from_nested_body_names_operation_key_and_explains():
     body = {'error': {'error_code': 'KMS.0310', 'error_msg': 'The key state is invalid'}}
     err = error_from_response('KMS import-key-material', 400, body, 'req-1', KEY_ID)
 
-    assert type(err) is KmsError
+    assert isinstance(err, KmsError) and not isinstance(err, (KmsAuthError, KmsNotFoundError))
     assert err.msg == (
         'KMS import-key-material for key %s failed: HTTP 400 KMS.0310. Key is not waiting for '
         'import: its material is already imported. Service message: The key state is invalid. '
@@ -108,10 +108,12 @@ def test_non_json_body_is_shortened_into_message():
 
 
 def test_missing_library_error_carries_traceback():
-    try:
-        raise ImportError('no module named nothing')
-    except ImportError:
-        err = _errors.missing_library('nothing', 'to test')
-    kwargs = err.as_fail_kwargs()
+    def fail_to_import():
+        try:
+            raise ImportError('no module named nothing')
+        except ImportError:
+            return _errors.missing_library('nothing', 'to test')
+
+    kwargs = fail_to_import().as_fail_kwargs()
     assert 'nothing' in kwargs['msg']
     assert 'ImportError' in kwargs['exception']
