@@ -105,6 +105,7 @@ def _run_job(tmp_path, collections_path, env, keys, verbosity):
         'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
         'ANSIBLE_HOME': str(tmp_path / 'ansible_home'),
         'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible_tmp'),
+        'ANSIBLE_REMOTE_TMP': str(tmp_path / 'ansible_remote_tmp'),
         'ANSIBLE_NOCOLOR': '1',
         'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
     })
