@@ -88,19 +88,20 @@ def goals(data):
         mine = sorted((k[1], k[2], v) for k, v in c.items() if k[0] == variant)
         if not mine:
             continue
-        worst = max(v['kms_calls_per_key'] for _, _, v in mine)
+        worst = max(x[2]['kms_calls_per_key'] for x in mine)
         # the figure at the largest N (N=100 in the full run), lowest latency
-        top_n = max(n for n, _, _ in mine)
-        n_at, _, at = [x for x in mine if x[0] == top_n][0]
+        top_n = max(x[0] for x in mine)
+        first_at_top = [x for x in mine if x[0] == top_n][0]
+        n_at, at = first_at_top[0], first_at_top[2]
         which = 'off' if variant == 'A-off' else 'on'
         lines.append((worst <= 3.0 if variant == 'A-off' else None,
                       'first run, verify %s: %.2f KMS calls per key at N=%d (worst over all cells '
                       '%.2f; %s)' % (which, at['kms_calls_per_key'], n_at, worst,
                                      'goal <= 3' if variant == 'A-off' else 'no goal')))
-        reruns = [(n, v['rerun']) for n, _, v in mine if v.get('rerun')]
+        reruns = [(x[0], x[2]['rerun']) for x in mine if x[2].get('rerun')]
         if reruns:
-            worst2 = max(r['kms_calls_per_key'] for _, r in reruns)
-            changed = max(r['changed'] for _, r in reruns)
+            worst2 = max(x[1]['kms_calls_per_key'] for x in reruns)
+            changed = max(x[1]['changed'] for x in reruns)
             n2, at2 = ([x for x in reruns if x[0] == top_n] or reruns)[-1]
             lines.append(((worst2 <= 1.0 and changed == 0) if variant == 'A-off' else None,
                           'second run, verify %s: %.2f KMS calls per key at N=%d (worst %.2f), '
@@ -138,7 +139,7 @@ def summarize_pyspy(path, run_seconds, rate=200):
             line = line.rstrip('\n')
             if not line or ' ' not in line:
                 continue
-            stack, _, count = line.rpartition(' ')
+            stack, dummy, count = line.rpartition(' ')
             try:
                 count = int(count)
             except ValueError:

@@ -53,7 +53,7 @@ INVENTORY = """all:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('--smoke', action='store_true',
                    help='quick check: N=5, 0 ms, one run of A-off, A-on, B and C; fails on any '
                         'error or missing import, never on timing')
@@ -365,7 +365,7 @@ class Bench:
                                                           '--version']),
                           ('python -c pass', [self.python, '-c', 'pass'])):
             walls = []
-            for _ in range(3):
+            for dummy in range(3):
                 m = h.run_measured(cmd, self.env, cwd=self.workdir)
                 walls.append(m.wall)
             out[name] = h.median(walls)
@@ -376,7 +376,7 @@ class Bench:
         def version(cmd):
             try:
                 return subprocess.run(cmd, capture_output=True, text=True, env=self.env,
-                                      timeout=60).stdout.splitlines()[0].strip()
+                                      timeout=60, check=False).stdout.splitlines()[0].strip()
             except Exception:  # pylint: disable=broad-except
                 return None
         return {
