@@ -137,12 +137,13 @@ lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ a
 .PHONY: docs-lint
 docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
 	cd $(TREE) && $(LINT_ENV) antsibull-docs lint-collection-docs --plugin-docs .
-	@# ansible-doc must render every module and the role's argument spec without a warning
+	@# ansible-doc must render every module and the role's argument spec without a warning (ansible-core
+	@# 2.21 itself warns that its internal _protomatter collection has no version: not ours, ignored)
 	@cd $(TREE) && export $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH="$(BUILD_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
 	  && for doc in $(addprefix module:,$(MODULE_NAMES)) role:dew.kms.byok; do \
 	    echo "ansible-doc -t $${doc%%:*} $${doc#*:}"; \
 	    ansible-doc -t "$${doc%%:*}" "$${doc#*:}" > "$(BUILD_ROOT)/ansible-doc.out" 2>&1 \
-	      && grep -q "$${doc#*:}" "$(BUILD_ROOT)/ansible-doc.out" && ! grep -qE "WARNING|ERROR" "$(BUILD_ROOT)/ansible-doc.out" \
+	      && grep -q "$${doc#*:}" "$(BUILD_ROOT)/ansible-doc.out" && ! grep -E "WARNING|ERROR" "$(BUILD_ROOT)/ansible-doc.out" | grep -qv "/_protomatter' does not have a MANIFEST.json" \
 	      || { cat "$(BUILD_ROOT)/ansible-doc.out"; exit 1; }; \
 	  done
 	cd $(TREE) && $(LINT_ENV) antsibull-changelog lint
