@@ -17,6 +17,7 @@ TOOLS := $(VENV_DIR)/tools
 LINT := $(VENV_DIR)/lint
 BENCH := $(VENV_DIR)/bench
 SECURITY := $(VENV_DIR)/security
+RELIABILITY := $(VENV_DIR)/reliability
 PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
 
 # ansible-test only runs inside .../ansible_collections/dew/kms: tests run in a copy of the
@@ -75,6 +76,13 @@ $(BENCH)/.done: tests/perf/requirements.txt
 	$(BENCH)/bin/python -m pip install -q -r $<
 	touch $@
 
+$(RELIABILITY)/.done: tests/reliability/requirements.txt
+	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(RELIABILITY) && $(PYTHON_NEW) -m venv $(RELIABILITY)
+	$(RELIABILITY)/bin/python -m pip install -q --upgrade pip
+	$(RELIABILITY)/bin/python -m pip install -q -r $<
+	touch $@
+
 .PHONY: venvs
 venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done $(LINT)/.done ## create the pinned virtual environments
 
@@ -87,7 +95,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: sanity units integration emulator-test bench-smoke security-test ## every test suite (what CI runs)
+test: sanity units integration emulator-test bench-smoke security-test reliability-test ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
@@ -193,6 +201,12 @@ bench: $(BENCH)/.done ## BYOK benchmark on the emulator: role vs uri+openssl vs 
 	$(BENCH)/bin/python tests/perf/bench.py $(BENCH_ARGS)
 bench-smoke: $(BENCH)/.done ## quick benchmark (N=5): fails if a scenario errors or a key was not imported
 	$(BENCH)/bin/python tests/perf/bench.py --smoke $(BENCH_ARGS)
+
+.PHONY: reliability-test reliability-long
+reliability-test: $(RELIABILITY)/.done ## faults, kill/restart, network failures, isolation, fuzz, 10 s load (tests/reliability)
+	$(RELIABILITY)/bin/python -m pytest -c tests/reliability/pytest.ini tests/reliability $(RELIABILITY_ARGS)
+reliability-long: $(RELIABILITY)/.done ## the reliability suite with long budgets: 60 s load, more fuzz examples
+	RELIABILITY_PROFILE=long $(RELIABILITY)/bin/python -m pytest -c tests/reliability/pytest.ini tests/reliability $(RELIABILITY_ARGS)
 
 .PHONY: clean
 clean: ## remove virtual environments and the temporary collection tree

@@ -1,0 +1,26 @@
+"""Fixtures of the reliability suite: emulator processes and the collection tree."""
+
+import pytest
+
+from harness import Emulator, build_collection_tree
+
+
+@pytest.fixture(scope="session")
+def collections_root(tmp_path_factory):
+    """``<tmp>/ansible_collections/dew/kms``: the checkout as ansible-playbook finds it."""
+    return build_collection_tree(tmp_path_factory.mktemp("collections"))
+
+
+@pytest.fixture
+def start_emulator(tmp_path):
+    """``start_emulator(*args, **kwargs)`` starts an emulator; all are stopped afterwards."""
+    started = []
+
+    def start(*args, workdir=None, **kwargs):
+        emulator = Emulator(workdir or tmp_path / ("emulator-%d" % len(started)), *args, **kwargs)
+        started.append(emulator)
+        return emulator.start()
+
+    yield start
+    for emulator in started:
+        emulator.stop()
