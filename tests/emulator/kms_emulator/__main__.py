@@ -98,7 +98,7 @@ def main(argv=None):
                     args.fault_seed)
     emulator = Emulator(store, projects=args.projects, wrapping_pool_size=args.wrapping_pool,
                         faults=faults, key_quota=args.key_quota)
-    emulator.wrapping_keys.ensure_ready()
+    emulator.wrapping_keys.start_filling()
     tls_context = ca_file = None
     if args.tls:
         paths = tlscert.create(args.tls_dir or tempfile.mkdtemp(prefix="kms-emulator-tls-"),
@@ -111,7 +111,7 @@ def main(argv=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                      name="http", daemon=True).start()
     sys.stdout.write(json.dumps(describe(emulator, args, ca_file)) + "\n")
     sys.stdout.flush()
@@ -119,6 +119,7 @@ def main(argv=None):
     stop.wait(args.exit_after)
     server.shutdown()
     server.server_close()
+    emulator.wrapping_keys.stop_filling()
     store.close()
     return 0
 

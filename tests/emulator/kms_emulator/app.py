@@ -105,5 +105,6 @@ def dispatch(emulator, request, body_too_large=False):
     except ApiError as error:
         response = Response(error.status, error.body(request.request_id), dict(error.headers))
         error_code = error.code
-    emulator.stats.count_status(response.status)
+    if route is None or route.kind != "admin":
+        emulator.stats.count_status(response.status)
     return Outcome(response, route.name if route else None, error_code)

@@ -128,40 +128,52 @@ class WrappingKeyPool:
     """Pre-generated RSA-2048 wrapping key pairs, so get-parameters-for-import never waits for
     key generation. Pairs are persisted (import tokens name them) and reused across tokens."""
 
+    GENERATION_TIMEOUT = 60
+
     def __init__(self, store, size):
         self._store = store
         self._size = max(1, size)
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._keys = {}
+        self._stopping = threading.Event()
+        self._filler = None
         with store.transaction() as db:
             for fingerprint, private_der, public_der in db.wrapping_keys():
                 self._keys[fingerprint] = (crypto.load_private_key(private_der), public_der)
 
-    def _add_generated(self):
-        fingerprint, private_der, public_der = crypto.generate_wrapping_key()
-        with self._store.transaction() as db:
-            db.add_wrapping_key(fingerprint, private_der, public_der)
-        with self._lock:
-            self._keys[fingerprint] = (crypto.load_private_key(private_der), public_der)
-
-    def ensure_ready(self):
-        """Generate the first pair now; the rest of the pool fills up in a background thread."""
-        if not self._keys:
-            self._add_generated()
+    def start_filling(self):
+        """Fill the pool up to its size in a background thread (start-up does not wait)."""
         if len(self._keys) < self._size:
-            threading.Thread(target=self._fill, name="wrapping-key-pool", daemon=True).start()
+            self._filler = threading.Thread(target=self._fill, name="wrapping-key-pool",
+                                            daemon=True)
+            self._filler.start()
+
+    def stop_filling(self):
+        """Let a running generation finish: killing the thread inside OpenSSL at interpreter
+        exit aborts the process."""
+        self._stopping.set()
+        if self._filler is not None:
+            self._filler.join()
 
     def _fill(self):
-        while len(self._keys) < self._size:
-            self._add_generated()
+        while len(self._keys) < self._size and not self._stopping.is_set():
+            fingerprint, private_der, public_der = crypto.generate_wrapping_key()
+            with self._store.transaction() as db:
+                db.add_wrapping_key(fingerprint, private_der, public_der)
+            with self._changed:
+                self._keys[fingerprint] = (crypto.load_private_key(private_der), public_der)
+                self._changed.notify_all()
 
     def pick(self):
-        with self._lock:
+        """(fingerprint, public SPKI DER) of a random pair; waits only for the very first."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._keys, self.GENERATION_TIMEOUT):
+                raise RuntimeError("no wrapping key could be generated")
             fingerprint = random.choice(sorted(self._keys))
             return fingerprint, self._keys[fingerprint][1]
 
     def private_key(self, fingerprint):
-        with self._lock:
+        with self._changed:
             entry = self._keys.get(fingerprint)
         return entry[0] if entry else None
 

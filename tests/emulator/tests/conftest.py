@@ -66,10 +66,10 @@ OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.S
 class Emulator:
     """One emulator subprocess; ``info`` is its parsed JSON line."""
 
-    def __init__(self, workdir, *args, state_file=None):
+    def __init__(self, workdir, *args, state_file=None, in_memory=False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.state_file = state_file or str(self.workdir / "state.sqlite")
+        self.state_file = None if in_memory else (state_file or str(self.workdir / "state.sqlite"))
         self.log_file = str(self.workdir / "emulator.log")
         self.args = list(args)
         self.process = None
@@ -77,8 +77,10 @@ class Emulator:
 
     def start(self):
         env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
-        command = [sys.executable, "-m", "kms_emulator", "--state-file", self.state_file,
-                   "--log-file", self.log_file, "--exit-after", "600"] + self.args
+        command = [sys.executable, "-m", "kms_emulator", "--log-file", self.log_file,
+                   "--exit-after", "600"] + self.args
+        if self.state_file:
+            command += ["--state-file", self.state_file]
         self.process = subprocess.Popen(command, cwd=str(self.workdir), env=env,
                                         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.info = json.loads(self._read_line())
@@ -139,14 +141,15 @@ class Emulator:
 class KmsClient:
     """Calls KMS actions of one project with an IAM token or AK/SK signatures."""
 
-    def __init__(self, emulator, project, auth="token", verify=True):
+    def __init__(self, emulator, project, auth="token", verify=True, token=None):
         self.emulator = emulator
         self.project = project
         self.project_id = project["project_id"]
         self.session = requests.Session()
-        self.session.verify = verify
+        # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override the latter.
+        self.verify = verify
         if auth == "token":
-            self.token = iam_token(emulator, project, verify=verify)
+            self.token = token or iam_token(emulator, project, verify=verify)
             self.session.headers["X-Auth-Token"] = self.token
         else:
             self.session.auth = AkSkAuth(project["access_key"], project["secret_key"],
@@ -156,6 +159,7 @@ class KmsClient:
         return "%s/v1.0/%s/kms/%s" % (self.emulator.url, project_id or self.project_id, action)
 
     def post(self, action, body=None, project_id=None, **kwargs):
+        kwargs.setdefault("verify", self.verify)
         return self.session.post(self.url(action, project_id), json=body or {}, **kwargs)
 
     def ok(self, action, body=None, **kwargs):
