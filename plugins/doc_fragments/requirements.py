@@ -9,15 +9,18 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # Every module that talks to KMS (all of them): dew.kms.requirements
+    # Every module that talks to KMS (all of them): dew.kms.requirements.
+    # A fragment must carry options (even empty) to be accepted.
     DOCUMENTATION = r'''
 requirements:
   - python >= 3.9
   - requests >= 2.25
+options: {}
 '''
 
     # Modules that wrap key material or parse keys locally: dew.kms.requirements.cryptography
     CRYPTOGRAPHY = r'''
 requirements:
   - cryptography >= 3.4
+options: {}
 '''

@@ -167,7 +167,7 @@ class KmsClient:
             except requests.exceptions.RequestException as exc:
                 error = self._connection_error(exc, url, operation, key_id)
                 if attempt < attempts and error.retryable and (idempotent or not error.maybe_sent):
-                    self._retry_pause(attempt, attempts, operation, key_id, error.msg, None)
+                    self._retry_pause(attempt, attempts, error.msg, None)
                     continue
                 raise error
 
@@ -177,12 +177,10 @@ class KmsClient:
             answer = self._answer(response)
             retryable = status == 429 or (idempotent and status in RETRY_STATUSES)
             if retryable and attempt < attempts:
-                reason = 'HTTP %s' % status
-                error = error_from_response(operation, status, answer.data, answer.request_id, key_id)
-                if error.error_code:
-                    reason += ' %s' % error.error_code
-                self._retry_pause(attempt, attempts, operation, key_id, reason,
-                                  response.headers.get('Retry-After'))
+                code = error_from_response(operation, status, answer.data).error_code
+                summary = '%s: HTTP %s%s.' % (describe_operation(operation, key_id), status,
+                                              ' ' + code if code else '')
+                self._retry_pause(attempt, attempts, summary, response.headers.get('Retry-After'))
                 continue
             if 300 <= status < 400:
                 raise KmsError('%s failed: HTTP %s redirect to %s. Redirects are not followed; '
@@ -204,13 +202,13 @@ class KmsClient:
         return Answer(response.status_code, response.headers, data,
                       response.headers.get('X-Request-Id'))
 
-    def _retry_pause(self, attempt, attempts, operation, key_id, reason, retry_after):
+    def _retry_pause(self, attempt, attempts, summary, retry_after):
+        """Warn (``summary`` is a sentence saying what failed) and sleep before the next attempt."""
         delay = _retry_after_seconds(retry_after)
         if delay is None:
             ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
             delay = random.uniform(ceiling / 2, ceiling)  # jitter spreads out parallel workers
-        self._warn('%s: %s; retrying in %.1f s (retry %d of %d).'
-                   % (describe_operation(operation, key_id), reason, delay, attempt, attempts - 1))
+        self._warn('%s Retrying in %.1f s (retry %d of %d).' % (summary, delay, attempt, attempts - 1))
         self.sleep(delay)
 
     def _connection_error(self, exc, url, operation, key_id):
