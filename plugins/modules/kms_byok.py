@@ -456,6 +456,13 @@ class Batch:
         else:
             entry.private_key = value
             spec = private_key_spec(value, field)
+        material_spec = spec or 'AES_256'
+        if material_spec != entry.key_spec:
+            raise KmsInputError(
+                'key_spec is %s, but %s holds %s: set key_spec to %s, or give material of the kind %s needs.'
+                % (entry.key_spec, field,
+                   'an %s private key' % spec if spec else '32 bytes of AES_256 material',
+                   material_spec, entry.key_spec))
         entry.expiration_time = _keys.parse_expiration_time(params['expiration_time'])
         # the input's key_spec stands for the key until KMS is asked
         _keys.check_importable(planned_key(entry), kind, spec, entry.expiration_time)
@@ -589,11 +596,11 @@ class Batch:
                               if entry.result['changed'] and entry.error is None]
         failed = [entry for entry in self.entries if entry.error is not None]
         if failed:
-            details = '; '.join('%s: %s' % (entry.label, entry.error.msg)
-                                for entry in failed[:FAILED_DETAILS_IN_MSG])
+            details = ' '.join('%s: %s' % (entry.label, entry.error.msg.rstrip('.') + '.')
+                               for entry in failed[:FAILED_DETAILS_IN_MSG])
             more = len(failed) - FAILED_DETAILS_IN_MSG
             if more > 0:
-                details += '; and %d more, see results' % more
+                details += ' And %d more: see results.' % more
             raise BatchFailed('%d of %d keys failed (%s). %s'
                               % (len(failed), len(self.entries),
                                  ', '.join(entry.label for entry in failed), details), result)
