@@ -26,6 +26,8 @@ __metaclass__ = type
 import os
 import threading
 
+from urllib.parse import urlsplit
+
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsConfigError,
     KmsError,
@@ -140,7 +142,7 @@ def _modes_present(lookup):
 
 
 def select_auth_mode(params, env):
-    """Return ``(mode, explicit)``; raise KmsConfigError on a conflict or no credentials."""
+    """The auth mode to use; KmsConfigError on a conflict or when there are no credentials."""
     explicit = _modes_present(lambda name: _clean(params.get(name)))
     if len(explicit) > 1:
         raise KmsConfigError(
@@ -148,10 +150,10 @@ def select_auth_mode(params, env):
             'module_defaults). Give only one authentication method.'
             % ' and '.join(MODE_NAMES[mode] for mode in explicit))
     if explicit:
-        return explicit[0], True
+        return explicit[0]
     from_env = _modes_present(lambda name: env_value(name, env))
     if from_env:
-        return from_env[0], False
+        return from_env[0]
     raise KmsConfigError(
         'No KMS credentials were found. Use one of: %s; %s and %s; %s, %s and %s; or %s naming '
         'a clouds.yaml entry.' % tuple(_describe_option(name) for name in (
@@ -162,7 +164,7 @@ def resolve_config(params, env=None):
     """Build a KmsConfig from module parameters plus environment fallbacks (and clouds.yaml)."""
     env = os.environ if env is None else env
     params = dict(params)
-    mode, _explicit = select_auth_mode(params, env)
+    mode = select_auth_mode(params, env)
 
     def pick(name, cloud_values=None):
         value = _clean(params.get(name))
@@ -240,27 +242,23 @@ def resolve_config(params, env=None):
 
 
 def _require_auth_fields(mode, settings, cloud_name):
-    where = ' in clouds.yaml entry %s' % cloud_name if cloud_name else ''
-
-    def missing(names):
-        return [name for name in names if not settings.get(name)]
-
-    if mode == MODE_AKSK:
-        lacking = missing(('access_key', 'secret_key'))
-        if lacking:
-            raise KmsConfigError('AK/SK authentication needs both access_key and secret_key; '
-                                 'missing%s: %s.' % (where, ', '.join(
-                                     name if cloud_name else _describe_option(name) for name in lacking)))
-    elif mode == MODE_PASSWORD:
-        lacking = missing(('username', 'password', 'domain_name'))
-        if lacking:
-            raise KmsConfigError('IAM password authentication needs username, password and '
-                                 'domain_name; missing%s: %s.' % (where, ', '.join(
-                                     name if cloud_name else _describe_option(name) for name in lacking)))
-        if not (settings.get('project_id') or settings.get('project_name') or settings.get('region')):
-            raise KmsConfigError('IAM password authentication needs a project: set %s, %s or %s.'
-                                 % (_describe_option('project_id'), _describe_option('project_name'),
-                                    _describe_option('region')))
+    required = {MODE_AKSK: ('access_key', 'secret_key'),
+                MODE_PASSWORD: ('username', 'password', 'domain_name')}.get(mode, ())
+    lacking = [name for name in required if not settings.get(name)]
+    if lacking:
+        if cloud_name:
+            where, names = ' in clouds.yaml entry %s' % cloud_name, lacking
+        else:
+            where, names = '', [_describe_option(name) for name in lacking]
+        raise KmsConfigError('%s authentication needs %s; missing%s: %s.'
+                             % (MODE_NAMES[mode].split(' (')[0],
+                                ', '.join(required[:-1]) + ' and ' + required[-1], where,
+                                ', '.join(names)))
+    if mode == MODE_PASSWORD and not (settings.get('project_id') or settings.get('project_name')
+                                      or settings.get('region')):
+        raise KmsConfigError('IAM password authentication needs a project: set %s, %s or %s.'
+                             % (_describe_option('project_id'), _describe_option('project_name'),
+                                _describe_option('region')))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,8 +291,6 @@ def _huawei_domain(region):
 
 
 def _split_url(value, option):
-    from urllib.parse import urlsplit
-
     value = value.strip()
     if '://' not in value:
         value = 'https://' + value

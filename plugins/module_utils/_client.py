@@ -20,6 +20,8 @@ import random
 import time
 import traceback
 
+from urllib.parse import urlsplit
+
 try:
     import requests
     from requests.adapters import HTTPAdapter
@@ -249,8 +251,6 @@ def _silence_insecure_request_warning():
 
 
 def _host(url):
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return '%s://%s' % (parts.scheme, parts.netloc)
 

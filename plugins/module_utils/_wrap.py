@@ -93,7 +93,7 @@ def _pem_blocks(data):
     """[(label, der_bytes)] for every PEM block in ``data`` (bytes or text), CRLF or LF."""
     try:
         text = _to_bytes(data, 'key').decode('ascii')
-    except (KmsInputError, UnicodeDecodeError):
+    except UnicodeDecodeError:
         return []
     blocks = []
     for label, body in _PEM_BLOCK.findall(text):
@@ -108,8 +108,8 @@ def _pem_blocks(data):
     return blocks
 
 
-def _looks_like_pem(data):
-    return b'-----BEGIN ' in _to_bytes(data, 'key') if isinstance(data, (bytes, bytearray, str)) else False
+def _looks_like_pem(data, field):
+    return b'-----BEGIN ' in _to_bytes(data, field)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,11 +138,11 @@ def load_private_key(data, field='private key', password=None):
     Only RSA and EC keys are accepted (what KMS can import).
     """
     crypto = _Crypto.get()
-    raw = _to_bytes(data, field) if not isinstance(data, (bytes, bytearray)) else bytes(data)
+    raw = _to_bytes(data, field)
     if not raw.strip():
         raise KmsInputError('%s is empty.' % field)
     secret = password.encode('utf-8') if isinstance(password, str) else password
-    if _looks_like_pem(raw):
+    if _looks_like_pem(raw, field):
         loader = crypto.serialization.load_pem_private_key
     else:
         loader = crypto.serialization.load_der_private_key
@@ -284,7 +284,7 @@ def _load_public_key_der(der, field):
 
 
 def _public_key_der_candidates(data, field):
-    if _looks_like_pem(data):
+    if _looks_like_pem(data, field):
         blocks = [der for label, der in _pem_blocks(data) if 'PUBLIC KEY' in label and der]
         if not blocks:
             raise KmsInputError('%s has no readable PUBLIC KEY PEM block.' % field)
