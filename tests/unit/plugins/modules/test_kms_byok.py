@@ -1,0 +1,463 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""kms_byok: the batch engine against a scripted KMS that answers per key (thread order free)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import os
+import threading
+import uuid
+
+import pytest
+import responses
+
+from ansible_collections.dew.kms.plugins.modules import kms_byok
+from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
+    AUTH, ENDPOINT, IMPORT_TOKEN, PROJECT_ID, TOKEN, key_info, private_pem, run_module)
+
+
+def material():
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+class Kms:
+    """A small in-memory KMS behind ``responses``: keys by ID, answers chosen per key.
+
+    ``fail[(action, key_id or alias)] = error_code`` makes that call fail with HTTP 400.
+    ``hook(action, body)`` runs inside each call (the tests use it to watch the threads).
+    """
+
+    def __init__(self, rsps, wrapping_key):
+        self.rsps = rsps
+        self.wrapping_key = wrapping_key
+        self.keys = {}
+        self.calls = []
+        self.imported = {}      # key_id -> import-key-material body
+        self.fail = {}
+        self.public_keys = {}   # key_id -> PEM of the key pair KMS holds
+        self.hook = None
+        self.lock = threading.Lock()
+        for action in ('list-keys', 'describe-key', 'create-key', 'get-parameters-for-import',
+                       'import-key-material', 'encrypt-data', 'decrypt-data', 'get-publickey'):
+            rsps.add_callback(responses.POST, '%s/v1.0/%s/kms/%s' % (ENDPOINT, PROJECT_ID, action),
+                              callback=self.answer(action))
+
+    def key(self, alias, state='5', spec='AES_256', origin='external', **kwargs):
+        key_id = str(uuid.uuid4())
+        self.keys[key_id] = key_info(key_id=key_id, alias=alias, state=state, spec=spec, origin=origin, **kwargs)
+        return key_id
+
+    def count(self, action):
+        return sum(1 for name, dummy in self.calls if name == action)
+
+    def actions(self):
+        return sorted(set(name for name, dummy in self.calls))
+
+    def answer(self, action):
+        def callback(request):
+            body = json.loads(request.body or '{}')
+            with self.lock:
+                self.calls.append((action, body))
+            if self.hook:
+                self.hook(action, body)
+            ref = body.get('key_id') or body.get('key_alias')
+            code = self.fail.get((action, ref))
+            if code:
+                return 400, {}, json.dumps({'error': {'error_code': code, 'error_msg': 'scripted %s' % code}})
+            status, answer = getattr(self, action.replace('-', '_'))(body)
+            return status, {'X-Request-Id': 'req-1'}, json.dumps(answer)
+        return callback
+
+    def list_keys(self, body):
+        details = list(self.keys.values())
+        return 200, {'keys': [k['key_id'] for k in details], 'key_details': details,
+                     'next_marker': '', 'truncated': 'false', 'total': len(details)}
+
+    def describe_key(self, body):
+        if body['key_id'] not in self.keys:
+            return 404, {'error': {'error_code': 'KMS.0207', 'error_msg': 'not found'}}
+        return 200, {'key_info': self.keys[body['key_id']]}
+
+    def create_key(self, body):
+        with self.lock:
+            key_id = self.key(body['key_alias'], spec=body.get('key_spec', 'AES_256'), origin=body['origin'])
+        return 200, {'key_info': {'key_id': key_id, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}}
+
+    def get_parameters_for_import(self, body):
+        from cryptography.hazmat.primitives import serialization
+        der = self.wrapping_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+        return 200, {'key_id': body['key_id'], 'import_token': IMPORT_TOKEN, 'expiration_time': 4102444800,
+                     'public_key': base64.b64encode(der).decode()}
+
+    def import_key_material(self, body):
+        with self.lock:
+            self.imported[body['key_id']] = body
+            self.keys[body['key_id']]['key_state'] = '2'
+        return 200, {}
+
+    def encrypt_data(self, body):
+        return 200, {'key_id': body['key_id'], 'cipher_text': base64.b64encode(
+            (body['key_id'] + ':' + body['plain_text']).encode()).decode()}
+
+    def decrypt_data(self, body):
+        key_id, plain = base64.b64decode(body['cipher_text']).decode().split(':', 1)
+        return 200, {'key_id': key_id, 'plain_text': plain}
+
+    def get_publickey(self, body):
+        return 200, {'key_id': body['key_id'], 'public_key': self.public_keys[body['key_id']]}
+
+    def unwrap(self, key_id):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        pad = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+        return self.wrapping_key.decrypt(base64.b64decode(self.imported[key_id]['encrypted_key_material']), pad)
+
+
+@pytest.fixture
+def kms(wrapping_key):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield Kms(rsps, wrapping_key)
+
+
+def run(keys, **kwargs):
+    options = dict((name, kwargs.pop(name)) for name in ('verify', 'create_missing', 'max_workers',
+                                                        'wrapping_algorithm') if name in kwargs)
+    options.setdefault('verify', False)
+    return run_module(kms_byok, dict(AUTH, keys=keys, **options), **kwargs)
+
+
+def public_pem(private_key):
+    from cryptography.hazmat.primitives import serialization
+    return private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def assert_no_secret(result, *secrets):
+    text = json.dumps(result)
+    assert TOKEN not in text
+    for secret in secrets:
+        assert secret not in text
+
+
+# ------------------------------------------------------------------------------ the happy path
+
+def test_first_run_creates_imports_and_lists_once(kms):
+    existing = kms.key('app-1')
+    materials = [material() for dummy in range(3)]
+
+    result = run([{'alias': 'app-%d' % i, 'key_material': m} for i, m in enumerate(materials, 1)])
+
+    assert not result['failed'] and result['changed']
+    results = result['results']
+    assert [r['alias'] for r in results] == ['app-1', 'app-2', 'app-3']
+    assert [r['action'] for r in results] == ['imported', 'created+imported', 'created+imported']
+    assert results[0]['key_id'] == existing
+    assert all(r['key_state'] == '2' and r['key_state_name'] == 'enabled' for r in results)
+    assert all(r['verified'] is None and r['error'] is None for r in results)
+    # one listing for all aliases, no describe; per key parameters + import, plus create for new keys
+    assert kms.count('list-keys') == 1 and kms.count('describe-key') == 0
+    assert (kms.count('create-key'), kms.count('get-parameters-for-import'), kms.count('import-key-material')) == (2, 3, 3)
+    assert [kms.unwrap(r['key_id']) for r in results] == [base64.b64decode(m) for m in materials]
+    assert [b for a, b in kms.calls if a == 'create-key'][0]['origin'] == 'external'
+    assert_no_secret(result, *materials)
+
+
+def test_second_run_is_one_listing_and_no_change(kms):
+    kms.key('app-1', state='2')
+    kms.key('app-2', state='3')
+
+    result = run([{'alias': 'app-1', 'key_material': material()},
+                  {'alias': 'app-2', 'key_material': material()}], verify=True)
+
+    assert not result['failed'] and not result['changed']
+    assert [r['action'] for r in result['results']] == ['unchanged', 'unchanged']
+    assert [r['verified'] for r in result['results']] == [None, None]
+    assert kms.actions() == ['list-keys']
+
+
+def test_material_from_files_and_expiry(kms, tmp_path):
+    raw, text = os.urandom(32), os.urandom(32)
+    (tmp_path / 'raw.bin').write_bytes(raw)
+    (tmp_path / 'text.b64').write_bytes(base64.b64encode(text) + b'\n')
+
+    result = run([{'alias': 'raw', 'key_material_path': str(tmp_path / 'raw.bin'),
+                   'expiration_time': '2031-01-01T00:00:00Z'},
+                  {'alias': 'text', 'key_material_path': str(tmp_path / 'text.b64')}])
+
+    assert not result['failed']
+    first, second = result['results']
+    assert kms.unwrap(first['key_id']) == raw and kms.unwrap(second['key_id']) == text
+    assert (first['expiration_time'], first['expiration_date']) == (1924992000, '2031-01-01T00:00:00Z')
+    assert kms.imported[first['key_id']]['expiration_time'] == 1924992000
+    assert 'expiration_time' not in kms.imported[second['key_id']]
+
+
+def test_private_keys_are_imported_and_verified(kms, private_keys):
+    pems = dict((spec, private_pem(private_keys[spec]).decode()) for spec in ('RSA_2048', 'EC_P256'))
+    rsa_id = kms.key('rsa', spec='RSA_2048', usage='SIGN_VERIFY')
+    kms.public_keys[rsa_id] = public_pem(private_keys['RSA_2048']).replace('\n', '\r\n')
+    real_create = kms.create_key
+
+    def create_with_public_key(body):
+        status, answer = real_create(body)
+        kms.public_keys[answer['key_info']['key_id']] = public_pem(private_keys['EC_P256'])
+        return status, answer
+    kms.create_key = create_with_public_key
+
+    result = run([{'alias': 'rsa', 'key_spec': 'RSA_2048', 'key_material': pems['RSA_2048']},
+                  {'alias': 'ec', 'key_spec': 'EC_P256', 'key_material': pems['EC_P256']}], verify=True)
+
+    assert not result['failed']
+    assert [r['action'] for r in result['results']] == ['imported', 'created+imported']
+    assert [r['verified'] for r in result['results']] == [True, True]
+    assert all(kms.imported[r['key_id']]['encrypted_privatekey'] for r in result['results'])
+    assert kms.count('get-publickey') == 2 and kms.count('encrypt-data') == 0
+    assert_no_secret(result, *[line for pem in pems.values() for line in pem.splitlines()[1:-1]])
+
+
+def test_symmetric_verification_round_trip(kms):
+    result = run([{'alias': 'app', 'key_material': material()}], verify=True)
+
+    assert result['results'][0]['verified'] is True
+    assert kms.count('describe-key') == 1
+    probe = [b for a, b in kms.calls if a == 'encrypt-data'][0]['plain_text']
+    assert [b for a, b in kms.calls if a == 'decrypt-data'][0]['cipher_text'] and len(probe) == 32
+
+
+# ------------------------------------------------------------------------------ the thread pool
+
+def test_keys_are_processed_in_parallel(kms):
+    """Four workers must be inside get-parameters-for-import at the same time, or the barrier breaks."""
+    barrier = threading.Barrier(4, timeout=10)
+
+    def hook(action, body):
+        if action == 'get-parameters-for-import':
+            barrier.wait()
+    kms.hook = hook
+
+    result = run([{'alias': 'k%d' % i, 'key_material': material()} for i in range(4)], max_workers=4)
+
+    assert not result['failed'] and [r['action'] for r in result['results']] == ['created+imported'] * 4
+
+
+@pytest.mark.parametrize('workers', [1, 3])
+def test_max_workers_bounds_the_parallelism(kms, workers):
+    state = {'now': 0, 'peak': 0}
+    lock = threading.Lock()
+
+    def hook(action, body):
+        if action != 'import-key-material':
+            return
+        with lock:
+            state['now'] += 1
+            state['peak'] = max(state['peak'], state['now'])
+        threading.Event().wait(0.05)
+        with lock:
+            state['now'] -= 1
+    kms.hook = hook
+
+    result = run([{'alias': 'k%d' % i, 'key_material': material()} for i in range(8)], max_workers=workers)
+
+    assert not result['failed'] and kms.count('import-key-material') == 8
+    assert 1 <= state['peak'] <= workers
+
+
+@pytest.mark.parametrize('workers', [0, 33])
+def test_max_workers_out_of_range(kms, workers):
+    result = run([{'alias': 'k', 'key_material': material()}], max_workers=workers)
+
+    assert result['failed'] and 'max_workers must be between 1 and 32' in result['msg']
+    assert kms.calls == []
+
+
+# ------------------------------------------------------------------------------ failures per key
+
+def test_one_failing_key_fails_only_its_entry(kms):
+    kms.key('pending', state='4')
+    kms.key('generated', state='2', origin='kms')
+    broken = kms.key('broken')
+    kms.fail[('import-key-material', broken)] = 'KMS.0311'
+    good = [material() for dummy in range(2)]
+
+    result = run([{'alias': 'good-1', 'key_material': good[0]},
+                  {'alias': 'pending', 'key_material': material()},
+                  {'alias': 'short', 'key_material': base64.b64encode(os.urandom(31)).decode()},
+                  {'alias': 'generated', 'key_material': material()},
+                  {'alias': 'broken', 'key_material': material()},
+                  {'alias': 'good-2', 'key_material': good[1]}])
+
+    assert result['failed'] and result['changed']
+    assert result['msg'].startswith('4 of 6 keys failed (pending, short, generated, broken).')
+    by_alias = dict((r['alias'], r) for r in result['results'])
+    assert [r['alias'] for r in result['results']] == ['good-1', 'pending', 'short', 'generated', 'broken', 'good-2']
+    assert by_alias['good-1']['action'] == by_alias['good-2']['action'] == 'created+imported'
+    assert by_alias['pending']['action'] == 'failed' and 'pending deletion' in by_alias['pending']['error']
+    assert by_alias['short']['action'] == 'failed' and '32 bytes' in by_alias['short']['error']
+    assert by_alias['short']['key_id'] is None
+    assert 'origin kms' in by_alias['generated']['error']
+    assert by_alias['broken']['error_code'] == 'KMS.0311' and by_alias['broken']['request_id'] is None
+    assert not by_alias['broken']['changed']
+    # nothing was created for the material that could not be read
+    assert [b['key_alias'] for a, b in kms.calls if a == 'create-key'] == ['good-1', 'good-2'] or \
+        sorted(b['key_alias'] for a, b in kms.calls if a == 'create-key') == ['good-1', 'good-2']
+    assert_no_secret(result, *good)
+
+
+def test_failed_verification_is_reported_as_changed_and_not_verified(kms, private_keys, tmp_path):
+    key_id = kms.key('rsa', spec='RSA_2048')
+    kms.public_keys[key_id] = public_pem(private_keys['RSA_3072'])
+    (tmp_path / 'rsa.pem').write_bytes(private_pem(private_keys['RSA_2048']))
+
+    result = run([{'alias': 'rsa', 'key_spec': 'RSA_2048', 'key_material_path': str(tmp_path / 'rsa.pem')}],
+                 verify=True)
+
+    entry = result['results'][0]
+    assert result['failed'] and result['changed']
+    assert (entry['action'], entry['changed'], entry['verified']) == ('failed', True, False)
+    assert 'was imported, but its verification failed' in entry['error']
+    assert 'differs from the one of the local private key' in entry['error']
+
+
+def test_key_spec_must_match_the_material_and_the_key(kms, private_keys):
+    kms.key('aes-key')
+    pem = private_pem(private_keys['RSA_2048']).decode()
+
+    result = run([{'alias': 'rsa-as-aes', 'key_material': pem},
+                  {'alias': 'aes-key', 'key_spec': 'RSA_2048', 'key_material': pem},
+                  {'alias': 'small', 'key_spec': 'RSA_3072', 'key_material': pem}])
+
+    errors = [r['error'] for r in result['results']]
+    assert 'key_spec is AES_256, but key_material holds an RSA_2048 private key' in errors[0]
+    assert 'is a AES_256 key, but key_spec is RSA_2048' in errors[1]
+    assert 'key_spec is RSA_3072' in errors[2]
+    assert kms.actions() == ['list-keys']
+
+
+def test_repeated_keys_fail_the_later_entries(kms):
+    key_id = kms.key('app')
+
+    result = run([{'alias': 'app', 'key_material': material()},
+                  {'alias': 'app', 'key_material': material()},
+                  {'key_id': key_id, 'key_material': material()}])
+
+    assert [r['action'] for r in result['results']] == ['imported', 'failed', 'failed']
+    assert 'keys[1] names the same alias app as keys[0]' in result['results'][1]['error']
+    assert 'keys[2] names the same key %s as keys[0]' % key_id in result['results'][2]['error']
+    assert kms.count('import-key-material') == 1
+
+
+def test_missing_alias_without_create_missing(kms):
+    result = run([{'alias': 'nowhere', 'key_material': material()}], create_missing=False)
+
+    assert result['failed'] and 'create_missing is false' in result['results'][0]['error']
+    assert kms.actions() == ['list-keys']
+
+
+def test_alias_created_meanwhile_is_used(kms):
+    kms.fail[('create-key', 'late')] = 'KMS.1104'
+    real_list = kms.list_keys
+    lists = []
+
+    def list_late(body):
+        lists.append(1)
+        if len(lists) == 2:    # the alias shows up after the first listing
+            kms.key('late')
+        return real_list(body)
+    kms.list_keys = list_late
+
+    result = run([{'alias': 'late', 'key_material': material()}])
+
+    assert not result['failed'] and result['results'][0]['action'] == 'imported'
+
+
+# ------------------------------------------------------------------------------ keys by ID
+
+def test_lone_key_id_is_described_without_listing(kms):
+    key_id = kms.key('by-id')
+
+    result = run([{'key_id': key_id, 'key_material': material()}])
+
+    assert result['results'][0]['action'] == 'imported' and result['results'][0]['alias'] == 'by-id'
+    assert kms.count('list-keys') == 0 and kms.count('describe-key') == 1
+
+
+def test_key_id_missing_from_listing_is_described_and_never_created(kms):
+    known = kms.key('known')
+    unknown = str(uuid.uuid4())
+
+    result = run([{'key_id': known, 'key_material': material()},
+                  {'key_id': unknown, 'key_material': material()}])
+
+    assert [r['action'] for r in result['results']] == ['imported', 'failed']
+    assert 'keys named by key_id are never created' in result['results'][1]['error']
+    assert [b for a, b in kms.calls if a == 'describe-key'] == [{'key_id': unknown}]
+    assert kms.count('create-key') == 0
+
+
+# ------------------------------------------------------------------------------ check and diff mode
+
+def test_check_mode_makes_no_state_changing_call(kms):
+    kms.key('waiting')
+    kms.key('done', state='2')
+
+    result = run([{'alias': 'new', 'key_material': material()},
+                  {'alias': 'waiting', 'key_material': material()},
+                  {'alias': 'done', 'key_material': material()}], check_mode=True, verify=True)
+
+    assert not result['failed'] and result['changed']
+    assert [r['action'] for r in result['results']] == ['would_create+import', 'would_import', 'unchanged']
+    assert [r['changed'] for r in result['results']] == [True, True, False]
+    assert result['results'][0]['key_id'] is None
+    assert kms.actions() == ['list-keys']
+
+
+def test_diff_shows_states_of_changed_keys_only(kms):
+    kms.key('waiting')
+    kms.key('done', state='2')
+    secret = material()
+
+    result = run([{'alias': 'new', 'key_material': secret, 'expiration_time': '2031-01-01'},
+                  {'alias': 'waiting', 'key_material': material()},
+                  {'alias': 'done', 'key_material': material()}], diff=True)
+
+    diff = result['diff']
+    assert len(diff) == 2
+    assert diff[0]['before'] == 'key: absent\n'
+    assert diff[0]['after'] == 'key_state: enabled\nexpiration_date: 2031-01-01T00:00:00Z\n'
+    assert diff[1]['before'].startswith('key_state: pending_import') and diff[1]['before_header'].startswith('waiting (')
+    assert_no_secret(result, secret)
+
+
+# ------------------------------------------------------------------------------ whole-task failures
+
+def test_listing_failure_fails_the_task(kms):
+    kms.fail[('list-keys', None)] = 'KMS.0306'
+
+    result = run([{'alias': 'a', 'key_material': material()}, {'alias': 'b', 'key_material': material()}])
+
+    assert result['failed'] and result['error_code'] == 'KMS.0306'
+    assert 'results' not in result and kms.actions() == ['list-keys']
+
+
+def test_only_bad_input_means_no_call_at_all(kms):
+    result = run([{'alias': 'short', 'key_material': 'c2hvcnQ='}])
+
+    assert result['failed'] and kms.calls == []
+
+
+@pytest.mark.parametrize('entry, expected', [
+    ({'alias': 'a', 'key_id': 'b', 'key_material': 'x'}, 'mutually exclusive'),
+    ({'alias': 'a'}, 'one of the following is required'),
+    ({'alias': 'a', 'key_material': 'x', 'key_material_path': '/x'}, 'mutually exclusive'),
+])
+def test_argument_rules(kms, entry, expected):
+    result = run([entry])
+
+    assert result['failed'] and expected in result['msg'] and kms.calls == []
