@@ -51,8 +51,8 @@ def _aksk_principal(emulator, request):
         return secret_key
 
     try:
-        _, signed_headers = aksk.verify(request.method, request.raw_path, request.raw_query,
-                                        request.headers, request.body, secret_for)
+        signed_headers = aksk.verify(request.method, request.raw_path, request.raw_query,
+                                     request.headers, request.body, secret_for)[1]
     except aksk.SignatureError as exc:
         raise AuthFailure("signature", str(exc))
     if "token_hash" in temporary:

@@ -55,7 +55,8 @@ def open_import_token(secret, text):
     body, mac = raw[:-_MAC_LENGTH], raw[-_MAC_LENGTH:]
     if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()):
         raise TokenError("the import token was not issued by this service")
-    version, key_id, project_id, algorithm, fingerprint, expires_at, _ = _TOKEN_BODY.unpack(body)
+    version, key_id, project_id, algorithm, fingerprint, expires_at = \
+        _TOKEN_BODY.unpack(body)[:6]
     if version != _TOKEN_VERSION or algorithm >= len(crypto.WRAPPING_ALGORITHMS):
         raise TokenError("the import token is malformed")
     return ImportToken(key_id.decode("ascii"), project_id.decode("ascii"),

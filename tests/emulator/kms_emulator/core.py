@@ -178,8 +178,12 @@ class WrappingKeyPool:
         return entry[0] if entry else None
 
 
-def _random_text(alphabet, length):
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+def random_text(alphabet, length):
+    return "".join(secrets.choice(alphabet) for _position in range(length))
+
+
+def random_access_key():
+    return random_text(string.ascii_uppercase + string.digits, 20)
 
 
 def new_project(position):
@@ -194,8 +198,8 @@ def new_project(position):
         user_id=secrets.token_hex(16),
         username="emu-user%d-%s" % (position, suffix),
         password="Pw-" + secrets.token_urlsafe(18),
-        access_key=_random_text(string.ascii_uppercase + string.digits, 20),
-        secret_key=_random_text(string.ascii_letters + string.digits, 40))
+        access_key=random_access_key(),
+        secret_key=random_text(string.ascii_letters + string.digits, 40))
 
 
 class Emulator:

@@ -214,4 +214,3 @@ def verify(material, algorithm, message, message_is_digest, signature):
     except InvalidSignature:
         return False
     return True
-

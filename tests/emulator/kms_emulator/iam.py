@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import parse_qs
 
 from .auth import authenticate_iam, secret_hash
+from .core import random_access_key
 from .errors import iam_error
 from .messages import Response
 
@@ -185,8 +186,8 @@ def issue_security_token(emulator, request):
     if identity.get("methods") != ["token"]:
         raise _bad_request("only the 'token' identity method is supported")
     duration = _sts_duration(identity.get("token") or {})
-    access = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(20))
-    secret = secrets.token_urlsafe(30)[:40]
+    access = random_access_key()
+    secret = secrets.token_urlsafe(30)
     security_token = "emu-sts-" + secrets.token_urlsafe(192)
     expires_at = emulator.clock.now() + duration
     with emulator.store.transaction() as db:

@@ -177,4 +177,3 @@ def update_key_description(call):
         key.description = description
         db.update_key(key)
     return {"key_info": {"key_id": key.key_id, "key_description": key.description}}
-

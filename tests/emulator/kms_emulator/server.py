@@ -130,8 +130,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _send(self, response, request_id):
         payload = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
-        lines = ["HTTP/1.1 %d %s" % (response.status, self.responses.get(
-                     response.status, ("",))[0]),
+        reason = self.responses.get(response.status, ("",))[0]
+        lines = ["HTTP/1.1 %d %s" % (response.status, reason),
                  "Server: " + self.server_version,
                  "Date: " + self.date_time_string(),
                  "Content-Type: application/json;charset=UTF-8",

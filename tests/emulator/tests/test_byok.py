@@ -134,13 +134,13 @@ def test_garbage_and_tampered_tokens_are_kms_2605(kms):
 
 
 def test_token_of_another_key_is_kms_2603(kms):
-    _, _, body = _valid_import(kms)
+    body = _valid_import(kms)[2]
     other = kms.create_key(origin="external")
     assert_error(kms.post("import-key-material", dict(body, key_id=other)), 400, "KMS.2603")
 
 
 def test_token_of_another_project_is_kms_2605(kms, kms_b):
-    _, _, body = _valid_import(kms)
+    body = _valid_import(kms)[2]
     key_b = kms_b.create_key(origin="external")
     assert_error(kms_b.post("import-key-material", dict(body, key_id=key_b)), 400, "KMS.2605")
 
@@ -148,7 +148,7 @@ def test_token_of_another_project_is_kms_2605(kms, kms_b):
 def test_expired_import_token_is_kms_2601(fresh_emulator):
     emulator = fresh_emulator()
     client = emulator.client()
-    _, params, body = _valid_import(client)
+    params, body = _valid_import(client)[1:]
     emulator.advance_clock(params["expiration_time"] - time.time() + 1)
     client = emulator.client()
     assert_error(client.post("import-key-material", body), 400, "KMS.2601")

@@ -12,7 +12,7 @@ def test_parallel_clients_with_token_and_aksk(fresh_emulator):
     clients = [emulator.client(index % 2, auth="token" if index % 4 < 2 else "aksk")
                for index in range(THREADS)]
     failures = []
-    created = [[] for _ in range(THREADS)]
+    created = [[] for _thread in range(THREADS)]
 
     def work(index):
         client = clients[index]
@@ -52,7 +52,7 @@ def test_parallel_clients_with_token_and_aksk(fresh_emulator):
 def test_parallel_imports_into_distinct_keys(fresh_emulator):
     emulator = fresh_emulator()
     client = emulator.client()
-    keys = [client.create_key(origin="external") for _ in range(THREADS)]
+    keys = [client.create_key(origin="external") for _thread in range(THREADS)]
     results = []
 
     def work(key_id):

@@ -28,7 +28,7 @@ def test_fail_rate_one_answers_5xx_before_doing_anything(fresh_emulator):
     emulator = fresh_emulator("--fail-rate", "1")
     client = emulator.client()  # IAM is never failed
     seen = set()
-    for _ in range(12):
+    for _attempt in range(12):
         response = client.post("create-key", {"key_alias": "never-created"})
         body = response.json()
         seen.add((response.status_code, body["error"]["error_code"]))
@@ -44,7 +44,7 @@ def test_fail_rate_one_answers_5xx_before_doing_anything(fresh_emulator):
 def test_fail_rate_fails_a_fraction(fresh_emulator):
     emulator = fresh_emulator("--fail-rate", "0.5", "--fault-seed", "7")
     client = emulator.client()
-    statuses = [client.post("describe-key", UNKNOWN).status_code for _ in range(60)]
+    statuses = [client.post("describe-key", UNKNOWN).status_code for _attempt in range(60)]
     failures = sum(status >= 500 for status in statuses)
     assert 10 <= failures <= 50
     assert set(statuses) <= {404, 500, 503}

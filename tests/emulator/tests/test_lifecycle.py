@@ -101,7 +101,7 @@ def test_describe_unknown_alias_and_malformed_ids(kms):
 
 def test_list_keys_pages_with_string_fields(fresh_emulator):
     client = fresh_emulator().client()
-    ids = [client.create_key() for _ in range(5)]
+    ids = [client.create_key() for _index in range(5)]
     first = client.ok("list-keys", {"limit": "2"})
     assert first["keys"] == ids[:2]
     assert (first["truncated"], first["next_marker"], first["total"]) == ("true", "2", 5)

@@ -131,7 +131,7 @@ def test_keep_alive_serves_many_requests_on_one_connection_quickly(kms):
     path = urlsplit(kms.url("describe-key")).path
     started = time.monotonic()
     socket_ids = set()
-    for _ in range(50):
+    for _request in range(50):
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
