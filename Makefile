@@ -144,7 +144,7 @@ lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ a
 
 .PHONY: docs-lint
 docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
-	cd $(TREE) && $(LINT_ENV) antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(TREE) && $(LINT_ENV) antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 	@# ansible-doc must render every module and the role's argument spec without a warning (ansible-core
 	@# 2.21 itself warns that its internal _protomatter collection has no version: not ours, ignored)
 	@cd $(TREE) && export $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH="$(BUILD_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
