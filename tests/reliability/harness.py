@@ -183,6 +183,11 @@ class Emulator:
         return options
 
 
+def is_retry_warning(text):
+    """A warning of the client announcing the retry of a call ("... Retrying in 1.0 s ...")."""
+    return "retrying in" in text.lower()
+
+
 def wait_until(predicate, timeout, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
