@@ -136,10 +136,11 @@ BUILD_CHECK := $(BUILD_ROOT)/build-check
 
 .PHONY: lint
 lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ and extensions/awx/
-	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve
-	mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
+	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve; a fresh
+	@# ANSIBLE_HOME so that no copy of the collection from an earlier run shadows the checkout
+	rm -rf $(BUILD_ROOT)/lint-home && mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
 	ln -sfn $(CURDIR) $(BUILD_ROOT)/lint-collections/ansible_collections/dew/kms
-	$(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
+	$(LINT_ENV) ANSIBLE_HOME=$(BUILD_ROOT)/lint-home ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
 	  ansible-lint --profile production roles/ playbooks/ extensions/awx/
 
 .PHONY: docs-lint
