@@ -59,11 +59,12 @@ class Emulator:
     key quota)."""
 
     def __init__(self, python, workdir, seed_state=None, latency_ms=0, exit_after=3600,
-                 profile_out=None):
+                 profile_out=None, state_file=None):
         self.python = python
         self.workdir = workdir
-        self.state_file = os.path.join(workdir, 'emulator-%d.sqlite' % time.monotonic_ns())
-        if seed_state and os.path.exists(seed_state):
+        self.state_file = state_file or os.path.join(workdir, 'emulator-%d.sqlite'
+                                                      % time.monotonic_ns())
+        if seed_state and os.path.exists(seed_state) and not state_file:
             shutil.copyfile(seed_state, self.state_file)
         self.latency_ms = latency_ms
         self.exit_after = exit_after
@@ -92,8 +93,9 @@ class Emulator:
         line = b''
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
-            if line.strip() or self.proc.poll() is not None:
+            if line.lstrip().startswith(b'{') or (not line and self.proc.poll() is not None):
                 break
+            line = b''  # e.g. py-spy's own banner
         if not line.strip():
             self.stop()
             raise BenchError('the emulator did not start: see %s.log' % self.state_file)
@@ -110,7 +112,7 @@ class Emulator:
         self.wait_idle()
         return self
 
-    def wait_idle(self, quiet_for=0.6, timeout=120):
+    def wait_idle(self, quiet_for=0.4, timeout=120):
         """Wait until the emulator uses no CPU for ``quiet_for`` seconds (e.g. its wrapping key
         pool has filled up), so background work never lands inside a measured run."""
         deadline = time.monotonic() + timeout
@@ -277,7 +279,7 @@ def _tree_rss(proc):
     return total
 
 
-def run_measured(cmd, env, cwd, timeout=1800, sample_interval=0.1):
+def run_measured(cmd, env, cwd, timeout=1800, sample_interval=0.2):
     """Run ``cmd``, return a Measured: wall time, peak RSS of the largest process in its tree
     (from wait4's rusage) and the sampled peak of the whole tree's summed RSS."""
     out_f = tempfile.TemporaryFile()
