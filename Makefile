@@ -129,22 +129,24 @@ security-test: $(SECURITY)/.done ## secret-leak canaries and the bad-input table
 	$(SECURITY)/bin/python -m pytest -q -p no:cacheprovider tests/security
 
 # ---------------------------------------------------------------------------- lint, docs, build, AWX
-# Tools of $(LINT) (tests/requirements/lint.txt). ANSIBLE_HOME keeps their caches out of ~/.ansible.
-LINT_ENV := PATH="$(abspath $(LINT))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/ansible-home" ANSIBLE_NOCOLOR=1 NO_COLOR=1
+# Tools of $(LINT) (tests/requirements/lint.txt). A fresh ANSIBLE_HOME per target (FRESH_HOME) keeps
+# caches out of ~/.ansible and keeps copies of dew.kms from earlier runs from shadowing the checkout.
+LINT_ENV = PATH="$(abspath $(LINT))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/home-$@" ANSIBLE_NOCOLOR=1 NO_COLOR=1
+FRESH_HOME = rm -rf "$(BUILD_ROOT)/home-$@" && mkdir -p "$(BUILD_ROOT)/home-$@"
 MODULE_NAMES = $(sort $(patsubst plugins/modules/%.py,dew.kms.%,$(wildcard plugins/modules/[a-z]*.py)))
 BUILD_CHECK := $(BUILD_ROOT)/build-check
 
 .PHONY: lint
 lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ and extensions/awx/
-	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve; a fresh
-	@# ANSIBLE_HOME so that no copy of the collection from an earlier run shadows the checkout
-	rm -rf $(BUILD_ROOT)/lint-home && mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
+	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve
+	$(FRESH_HOME) && mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
 	ln -sfn $(CURDIR) $(BUILD_ROOT)/lint-collections/ansible_collections/dew/kms
-	$(LINT_ENV) ANSIBLE_HOME=$(BUILD_ROOT)/lint-home ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
+	$(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
 	  ansible-lint --profile production roles/ playbooks/ extensions/awx/
 
 .PHONY: docs-lint
 docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
+	$(FRESH_HOME)
 	cd $(TREE) && $(LINT_ENV) antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 	@# ansible-doc must render every module and the role's argument spec without a warning (ansible-core
 	@# 2.21 itself warns that its internal _protomatter collection has no version: not ours, ignored)
@@ -160,7 +162,7 @@ docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-do
 
 .PHONY: build-check
 build-check: $(LINT)/.done ## build the collection, check its content, install it, ansible-doc from it, EE build context
-	rm -rf $(BUILD_CHECK) && mkdir -p $(BUILD_CHECK)
+	$(FRESH_HOME) && rm -rf $(BUILD_CHECK) && mkdir -p $(BUILD_CHECK)
 	$(LINT_ENV) ansible-galaxy collection build --output-path $(BUILD_CHECK)/dist .
 	@# nothing that git ignores (virtual environments, caches, test output) may end up in the tarball
 	@tar -tzf $(BUILD_CHECK)/dist/dew-kms-*.tar.gz | grep -v '/$$' | grep -vxE 'MANIFEST.json|FILES.json' | sort > $(BUILD_CHECK)/content
@@ -168,9 +170,10 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 	@comm -23 $(BUILD_CHECK)/content $(BUILD_CHECK)/allowed > $(BUILD_CHECK)/leaked
 	@if [ -s $(BUILD_CHECK)/leaked ]; then echo "Files git ignores are in the collection tarball (extend build_ignore in galaxy.yml or delete them):" >&2; \
 	  head -20 $(BUILD_CHECK)/leaked >&2; exit 1; fi
-	@for f in galaxy.yml meta/runtime.yml meta/execution-environment.yml roles/byok/meta/argument_specs.yml; do \
-	  if [ "$$f" != galaxy.yml ] && ! grep -qx "$$f" $(BUILD_CHECK)/content; then echo "$$f is missing from the tarball" >&2; exit 1; fi; done
-	$(LINT_ENV) ansible-galaxy collection install --offline --no-deps -p $(BUILD_CHECK)/collections $(BUILD_CHECK)/dist/dew-kms-*.tar.gz
+	@for f in meta/runtime.yml meta/execution-environment.yml roles/byok/meta/argument_specs.yml \
+	    docs/docsite/extra-docs.yml extensions/awx/credential_type.yml requirements.txt bindep.txt; do \
+	  grep -qx "$$f" $(BUILD_CHECK)/content || { echo "$$f is missing from the tarball" >&2; exit 1; }; done
+	$(LINT_ENV) ansible-galaxy collection install --offline --no-deps --force -p $(BUILD_CHECK)/collections $(BUILD_CHECK)/dist/dew-kms-*.tar.gz
 	cd $(BUILD_CHECK) && $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_CHECK)/collections ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
 	  ansible-doc -t module dew.kms.kms_key_material | grep -q 'dew.kms.kms_key_material'
 	@# ansible-builder reads the installed collection's meta/execution-environment.yml ...
@@ -185,6 +188,7 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 
 .PHONY: awx-test
 awx-test: $(LINT)/.done $(NEW)/.done ## AWX path: credential type vs modules, the byok role via ansible-runner against the emulator
+	$(FRESH_HOME)
 	$(LINT_ENV) KMS_EMULATOR_PYTHON="$(abspath $(NEW))/bin/python" \
 	  $(LINT)/bin/python -m pytest -q -p no:cacheprovider tests/awx
 
