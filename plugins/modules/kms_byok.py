@@ -522,8 +522,8 @@ class Batch:
                 # should the import fail now, the result still says that a key was created
                 entry.result = result_of(entry, key, 'failed', True)
         if key['key_spec'] != entry.key_spec:
-            raise KmsInputError('Key %s (%s) is a %s key, but key_spec is %s: set key_spec to the '
-                                'key\'s algorithm and give material of that type.'
+            raise KmsInputError('Key %s (%s) has key_spec %s in KMS, but key_spec is %s here: give the '
+                                'key\'s key_spec and material of that kind.'
                                 % (entry.label, key['key_id'], key['key_spec'], entry.key_spec))
         entry.key = key
         changed, before, after = _keys.import_material(
