@@ -32,42 +32,46 @@ def _token_principal(emulator, token):
     return Principal(user_id, domain_id, project_id, "token")
 
 
+# What an access key stands for. ``security_token_hash`` and ``expires_at`` are set for
+# temporary credentials only.
+AccessKey = collections.namedtuple(
+    "AccessKey", "secret_key user_id domain_id security_token_hash expires_at")
+
+
+def _access_key(emulator, access_key):
+    with emulator.store.transaction() as db:
+        project = db.project_by("access_key", access_key)
+        if project is not None:
+            return AccessKey(project.secret_key, project.user_id, project.domain_id, None, None)
+        row = db.temp_credential(access_key)
+        if row is None:
+            return None
+        secret_key, token_hash, user_id, expires_at = row
+        owner = db.project_by("user_id", user_id)
+    return AccessKey(secret_key, user_id, owner.domain_id, token_hash, expires_at)
+
+
 def _aksk_principal(emulator, request):
-    temporary = {}
-
-    def secret_for(access_key):
-        with emulator.store.transaction() as db:
-            project = db.project_by("access_key", access_key)
-            if project is not None:
-                temporary["user"] = (project.user_id, project.domain_id)
-                return project.secret_key
-            row = db.temp_credential(access_key)
-            if row is None:
-                return None
-            secret_key, token_hash, user_id, expires_at = row
-            owner = db.project_by("user_id", user_id)
-        temporary.update(user=(user_id, owner.domain_id), token_hash=token_hash,
-                         expires_at=expires_at)
-        return secret_key
-
     try:
-        signed_headers = aksk.verify(request.method, request.raw_path, request.raw_query,
-                                     request.headers, request.body, secret_for)[1]
+        access_key = aksk.parse_authorization(request.headers["authorization"])[0]
+        credential = _access_key(emulator, access_key)
+        signed_headers = aksk.verify(
+            request.method, request.raw_path, request.raw_query, request.headers, request.body,
+            lambda presented: credential.secret_key if credential else None)[1]
     except aksk.SignatureError as exc:
         raise AuthFailure("signature", str(exc))
-    if "token_hash" in temporary:
-        _check_security_token(emulator, request, signed_headers, temporary)
-    user_id, domain_id = temporary["user"]
-    return Principal(user_id, domain_id, None, "aksk")
+    if credential.security_token_hash is not None:
+        _check_security_token(emulator, request, signed_headers, credential)
+    return Principal(credential.user_id, credential.domain_id, None, "aksk")
 
 
-def _check_security_token(emulator, request, signed_headers, temporary):
+def _check_security_token(emulator, request, signed_headers, credential):
     presented = request.headers.get("x-security-token")
     if presented is None or "x-security-token" not in signed_headers:
         raise AuthFailure("signature", "temporary credentials need a signed X-Security-Token")
-    if not hmac.compare_digest(secret_hash(presented), temporary["token_hash"]):
+    if not hmac.compare_digest(secret_hash(presented), credential.security_token_hash):
         raise AuthFailure("signature", "the X-Security-Token does not belong to the access key")
-    if temporary["expires_at"] <= emulator.clock.now():
+    if credential.expires_at <= emulator.clock.now():
         raise AuthFailure("signature", "the temporary credentials have expired")
 
 

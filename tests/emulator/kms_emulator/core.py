@@ -38,8 +38,9 @@ class Clock:
 
     def advance(self, seconds):
         with self._store.transaction() as db:
-            self._offset += seconds
-            db.set_meta("clock_offset", repr(self._offset))
+            offset = self._offset + seconds
+            db.set_meta("clock_offset", repr(offset))
+            self._offset = offset
 
 
 class Stats:
@@ -135,8 +136,6 @@ class WrappingKeyPool:
         self._size = max(1, size)
         self._changed = threading.Condition()
         self._keys = {}
-        self._stopping = threading.Event()
-        self._filler = None
         with store.transaction() as db:
             for fingerprint, private_der, public_der in db.wrapping_keys():
                 self._keys[fingerprint] = (crypto.load_private_key(private_der), public_der)
@@ -144,19 +143,10 @@ class WrappingKeyPool:
     def start_filling(self):
         """Fill the pool up to its size in a background thread (start-up does not wait)."""
         if len(self._keys) < self._size:
-            self._filler = threading.Thread(target=self._fill, name="wrapping-key-pool",
-                                            daemon=True)
-            self._filler.start()
-
-    def stop_filling(self):
-        """Let a running generation finish: killing the thread inside OpenSSL at interpreter
-        exit aborts the process."""
-        self._stopping.set()
-        if self._filler is not None:
-            self._filler.join()
+            threading.Thread(target=self._fill, name="wrapping-key-pool", daemon=True).start()
 
     def _fill(self):
-        while len(self._keys) < self._size and not self._stopping.is_set():
+        while len(self._keys) < self._size:
             fingerprint, private_der, public_der = crypto.generate_wrapping_key()
             with self._store.transaction() as db:
                 db.add_wrapping_key(fingerprint, private_der, public_der)

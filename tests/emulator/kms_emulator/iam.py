@@ -122,7 +122,7 @@ def issue_token(emulator, request):
                            "domain": domain}
     if domain_scope is not None:
         info["domain"] = domain
-    if "nocatalog=" not in request.raw_query:
+    if not _query(request).get("nocatalog"):
         info["catalog"] = _catalog(emulator, project)
     return Response(201, {"token": info}, {"X-Subject-Token": token})
 

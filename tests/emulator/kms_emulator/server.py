@@ -77,7 +77,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         request_id = uuid.uuid4().hex
         url = urlsplit(self.path)
-        body, too_large = self._read_body()
+        try:
+            body, too_large = self._read_body()
+        except ValueError:  # broken chunked framing: the stream cannot be trusted any more
+            self.close_connection = True
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = Request(self.command, url.path, url.query, headers, body, request_id)
         try:

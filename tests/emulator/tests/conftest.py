@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from signing import AkSkAuth
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 30
+START_TIMEOUT = 60
 
 # Every action with its smallest complete body for a key (``KEY`` is replaced by a key id).
 ACTION_BODIES = {
@@ -101,7 +101,7 @@ class Emulator:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(10)
+                self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
         if self.process:
