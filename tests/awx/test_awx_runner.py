@@ -48,7 +48,7 @@ PLAYBOOK = [{
         {
             'name': 'Report the key states',
             'ansible.builtin.debug': {
-                'msg': "{{ awx_test_keys.results | map(attribute='keys') | flatten(levels=1) }}",
+                'msg': "{{ awx_test_keys.results | map(attribute='kms_keys') | flatten(levels=1) }}",
             },
         },
     ],
