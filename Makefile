@@ -24,7 +24,7 @@ PIP_SHIM := ../shared/ci/install-ansible-test-pip-shim
 # checkout (tracked and untracked-but-not-ignored files) under a temporary directory.
 BUILD_ROOT ?= $(or $(TMPDIR),/tmp)/dew-kms-$(shell id -u)-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
 TREE := $(BUILD_ROOT)/ansible_collections/dew/kms
-ANSIBLE_TEST_NEW := cd $(TREE) && PATH="$(dir $(PYTHON_NEW)):$(dir $(PYTHON_OLD)):$$PATH" $(CURDIR)/$(NEW)/bin/ansible-test
+ANSIBLE_TEST_NEW := cd $(TREE) && PATH="$(dir $(PYTHON_NEW)):$(dir $(PYTHON_OLD)):$(CURDIR)/$(NEW)/bin:$$PATH" $(CURDIR)/$(NEW)/bin/ansible-test
 ANSIBLE_TEST_OLD := cd $(TREE) && PATH="$(dir $(PYTHON_OLD)):$(dir $(PYTHON_NEW)):$$PATH" $(CURDIR)/$(OLD)/bin/ansible-test
 ANSIBLE_TEST_FLAGS := --venv --requirements --color no
 
