@@ -187,10 +187,9 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 	test -s $(BUILD_CHECK)/ee/context/Containerfile && test -s $(BUILD_CHECK)/ee/context/_build/collections/dew-kms.tar.gz
 
 .PHONY: awx-test
-awx-test: $(LINT)/.done $(NEW)/.done ## AWX path: credential type vs modules, the byok role via ansible-runner against the emulator
+awx-test: $(LINT)/.done ## AWX path: credential type vs modules, the byok role via ansible-runner against the emulator
 	$(FRESH_HOME)
-	$(LINT_ENV) KMS_EMULATOR_PYTHON="$(abspath $(NEW))/bin/python" \
-	  $(LINT)/bin/python -m pytest -q -p no:cacheprovider tests/awx
+	$(LINT_ENV) $(LINT)/bin/python -m pytest -q -p no:cacheprovider tests/awx
 
 # ---------------------------------------------------------------------------- running things
 .PHONY: emulator

@@ -59,12 +59,16 @@ def installed_collection(tmp_path_factory):
     dist = work / 'dist'
     collections = work / 'collections'
     galaxy = _bin('ansible-galaxy')
-    subprocess.run([galaxy, 'collection', 'build', '--output-path', str(dist), REPO],
-                   check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def run(*args):
+        proc = subprocess.run((galaxy, 'collection') + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout.decode('utf-8', 'replace')
+
+    run('build', '--output-path', str(dist), REPO)
     tarball = glob.glob(str(dist / 'dew-kms-*.tar.gz'))
     assert len(tarball) == 1, tarball
-    subprocess.run([galaxy, 'collection', 'install', '--offline', '--no-deps', '-p', str(collections),
-                    tarball[0]], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run('install', '--offline', '--no-deps', '--force', '-p', str(collections), tarball[0])
     assert (collections / 'ansible_collections' / 'dew' / 'kms' / 'MANIFEST.json').exists()
     return str(collections)
 

@@ -36,13 +36,16 @@ PLAYBOOK = [{
     'hosts': 'localhost',
     'connection': 'local',
     'gather_facts': False,
+    # like a vaulted vars file in the AWX project, opened by a Vault credential
+    'vars_files': ['vars/byok_keys.yml'],
     'roles': [{'role': 'dew.kms.byok'}],
     'post_tasks': [
         {
             'name': 'Read the keys back',
-            'dew.kms.kms_key_info': {'alias': '{{ item.alias }}'},
-            'loop': '{{ byok_keys }}',
-            'loop_control': {'label': '{{ item.alias }}'},
+            'dew.kms.kms_key_info': {'alias': '{{ item }}'},
+            # never loop over byok_keys itself: a loop label hides the item only from the display,
+            # the job events still carry the whole item, inline material included
+            'loop': "{{ byok_keys | map(attribute='alias') }}",
             'register': 'awx_test_keys',
         },
         {
@@ -65,9 +68,12 @@ def material(tmp_path_factory):
     work = tmp_path_factory.mktemp('material')
     aes = os.urandom(32)
     (work / 'aes.bin').write_bytes(aes)
+    inline = os.urandom(32)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forbidden = [_b64(aes), binascii.hexlify(aes).decode('ascii'), binascii.hexlify(aes).decode('ascii').upper()]
+    forbidden = []
+    for raw in (aes, inline):
+        forbidden.extend([_b64(raw), binascii.hexlify(raw).decode('ascii'), binascii.hexlify(raw).decode('ascii').upper()])
     for name, key in (('ec.pem', ec_key), ('rsa.pem', rsa_key)):
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption())
@@ -81,6 +87,7 @@ def material(tmp_path_factory):
         {'alias': 'awx-aes', 'key_spec': 'AES_256', 'key_material_path': str(work / 'aes.bin')},
         {'alias': 'awx-ec', 'key_spec': 'EC_P256', 'key_material_path': str(work / 'ec.pem')},
         {'alias': 'awx-rsa', 'key_spec': 'RSA_2048', 'key_material_path': str(work / 'rsa.pem')},
+        {'alias': 'awx-inline', 'key_spec': 'AES_256', 'key_material': _b64(inline)},
     ]
     return {'keys': keys, 'forbidden': forbidden}
 
@@ -96,7 +103,9 @@ def _run_job(tmp_path, collections_path, env, keys, verbosity):
     private = tmp_path / 'private_data_dir'
     (private / 'project').mkdir(parents=True)
     (private / 'inventory').mkdir()
+    (private / 'project' / 'vars').mkdir()
     (private / 'project' / 'byok.yml').write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
+    (private / 'project' / 'vars' / 'byok_keys.yml').write_text(yaml.safe_dump({'byok_keys': keys}))
     (private / 'inventory' / 'hosts').write_text(
         'localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
     envvars = dict(env)
@@ -111,7 +120,7 @@ def _run_job(tmp_path, collections_path, env, keys, verbosity):
     })
     result = ansible_runner.run(
         private_data_dir=str(private), playbook='byok.yml', ident='job',
-        extravars={'byok_keys': keys}, envvars=envvars, verbosity=verbosity,
+        envvars=envvars, verbosity=verbosity,
         quiet=True, timeout=600)
     return result, private / 'artifacts' / 'job'
 
@@ -179,15 +188,15 @@ def test_byok_role_runs_like_an_awx_job(tmp_path_factory, emulator, installed_co
     states = _task_results(events, 'Report the key states')
     assert len(states) == 1, stdout
     keys = states[0]['msg']
-    assert [k['alias'] for k in keys] == ['awx-aes', 'awx-ec', 'awx-rsa']
-    assert [k['key_state_name'] for k in keys] == ['enabled'] * 3, keys
-    assert [k['origin'] for k in keys] == ['external'] * 3, keys
+    assert [k['alias'] for k in keys] == ['awx-aes', 'awx-ec', 'awx-rsa', 'awx-inline']
+    assert [k['key_state_name'] for k in keys] == ['enabled'] * 4, keys
+    assert [k['origin'] for k in keys] == ['external'] * 4, keys
     assert sum(first.stats['changed'].values()) > 0
     _assert_no_secrets(artifacts, secrets)
 
     after_first = _stats(emulator)
     imports = after_first.get('import-key-material', 0) - before.get('import-key-material', 0)
-    assert imports == 3, after_first
+    assert imports == 4, after_first
 
     # Second job: AK/SK credential, high verbosity (what a user turns on to debug): no change,
     # no import call, still nothing secret in the output.
@@ -198,7 +207,7 @@ def test_byok_role_runs_like_an_awx_job(tmp_path_factory, emulator, installed_co
     assert second.status == 'successful', stdout
     assert sum(second.stats.get('changed', {}).values()) == 0, stdout
     keys = _task_results(_events(second), 'Report the key states')[0]['msg']
-    assert [k['key_state_name'] for k in keys] == ['enabled'] * 3, keys
+    assert [k['key_state_name'] for k in keys] == ['enabled'] * 4, keys
     _assert_no_secrets(artifacts, secrets)
     after_second = _stats(emulator)
     assert after_second.get('import-key-material', 0) == after_first.get('import-key-material', 0)
