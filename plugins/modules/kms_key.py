@@ -341,7 +341,7 @@ def run(kms):
         changed, after = absent(kms, key)
     elif key is None:
         changed, after = True, create(kms)
-        if p['enabled'] is False:
+        if p['enabled'] is not None:
             after = present(kms, after)[1]
     else:
         changed, after = present(kms, key)
