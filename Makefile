@@ -169,7 +169,7 @@ build-check: $(LINT)/.done ## build the collection, check its content, install i
 	@git ls-files --cached --others --exclude-standard | sort > $(BUILD_CHECK)/allowed
 	@comm -23 $(BUILD_CHECK)/content $(BUILD_CHECK)/allowed > $(BUILD_CHECK)/leaked
 	@if [ -s $(BUILD_CHECK)/leaked ]; then echo "Files git ignores are in the collection tarball (extend build_ignore in galaxy.yml or delete them):" >&2; \
-	  head -20 $(BUILD_CHECK)/leaked >&2; exit 1; fi
+	  sed -E 's|/.*|/...|' $(BUILD_CHECK)/leaked | sort | uniq -c >&2; exit 1; fi
 	@for f in meta/runtime.yml meta/execution-environment.yml roles/byok/meta/argument_specs.yml \
 	    docs/docsite/extra-docs.yml extensions/awx/credential_type.yml requirements.txt bindep.txt; do \
 	  grep -qx "$$f" $(BUILD_CHECK)/content || { echo "$$f is missing from the tarball" >&2; exit 1; }; done
