@@ -19,17 +19,15 @@ import os
 import stat
 import sys
 
-import pytest
-import yaml
-
 from urllib.request import urlopen
 
-ansible_runner = pytest.importorskip('ansible_runner')
-serialization = pytest.importorskip('cryptography.hazmat.primitives.serialization')
-ec = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.ec')
-rsa = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.rsa')
+import ansible_runner
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-import awx_injection  # noqa: E402  (pylint: disable=wrong-import-position)
+import awx_injection
 
 PLAYBOOK = [{
     'name': 'BYOK job as AWX runs it',
