@@ -137,12 +137,12 @@ MODULE_NAMES = $(sort $(patsubst plugins/modules/%.py,dew.kms.%,$(wildcard plugi
 BUILD_CHECK := $(BUILD_ROOT)/build-check
 
 .PHONY: lint
-lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/ and extensions/awx/
+lint: $(LINT)/.done ## ansible-lint (production profile) on roles/, playbooks/, extensions/awx/, galaxy.yml and meta/
 	@# the checkout itself, as dew.kms, so that the role's and playbooks' module names resolve
 	$(FRESH_HOME) && mkdir -p $(BUILD_ROOT)/lint-collections/ansible_collections/dew
 	ln -sfn $(CURDIR) $(BUILD_ROOT)/lint-collections/ansible_collections/dew/kms
 	$(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/lint-collections \
-	  ansible-lint --profile production roles/ playbooks/ extensions/awx/
+	  ansible-lint --profile production roles/ playbooks/ extensions/awx/ galaxy.yml meta/
 
 .PHONY: docs-lint
 docs-lint: $(LINT)/.done tree ## antsibull-docs collection docs lint, ansible-doc of every module and the role, changelog lint
