@@ -96,7 +96,7 @@ def _stats(emulator):
         return json.loads(response.read().decode('utf-8'))['requests']
 
 
-def _run_job(tmp_path, collections_path, env, keys, verbosity):
+def _run_job(tmp_path, collections_path, env, keys, verbosity, cmdline=None):
     """One AWX-style job: project playbook, inventory, extra vars, credential env vars."""
     private = tmp_path / 'private_data_dir'
     (private / 'project').mkdir(parents=True)
@@ -118,7 +118,7 @@ def _run_job(tmp_path, collections_path, env, keys, verbosity):
     })
     result = ansible_runner.run(
         private_data_dir=str(private), playbook='byok.yml', ident='job',
-        envvars=envvars, verbosity=verbosity,
+        envvars=envvars, verbosity=verbosity, cmdline=cmdline,
         quiet=True, timeout=600)
     return result, private / 'artifacts' / 'job'
 
@@ -210,3 +210,16 @@ def test_byok_role_runs_like_an_awx_job(tmp_path_factory, emulator, installed_co
     after_second = _stats(emulator)
     assert after_second.get('import-key-material', 0) == after_first.get('import-key-material', 0)
     assert after_second.get('create-key', 0) == after_first.get('create-key', 0)
+
+    # Third job: a check job with diff (AWX job type "check", "show changes") and one new key:
+    # reports the change, creates and imports nothing, shows no material.
+    new_key = dict(material['keys'][0], alias='awx-check')
+    third, artifacts = _run_job(tmp_path_factory.mktemp('job3'), installed_collection, env,
+                                material['keys'] + [new_key], verbosity=1, cmdline='--check --diff')
+    stdout = (artifacts / 'stdout').read_text()
+    assert third.status == 'successful', stdout
+    assert 'awx-check' in stdout and sum(third.stats.get('changed', {}).values()) > 0, stdout
+    _assert_no_secrets(artifacts, secrets)
+    after_third = _stats(emulator)
+    for action in ('create-key', 'get-parameters-for-import', 'import-key-material'):
+        assert after_third.get(action, 0) == after_second.get(action, 0), (action, after_third)
