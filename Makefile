@@ -95,7 +95,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: sanity units integration emulator-test bench-smoke security-test reliability-test lint docs-lint build-check awx-test ## every test suite (what CI runs)
+test: lint docs-lint build-check sanity units integration emulator-test bench-smoke security-test reliability-test awx-test ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
