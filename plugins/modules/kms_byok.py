@@ -277,7 +277,7 @@ import os
 
 from ansible_collections.dew.kms.plugins.module_utils import _keys
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
-from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError, KmsNotFoundError
 from ansible_collections.dew.kms.plugins.module_utils._wrap import (
     ASYMMETRIC_KEY_SPECS,
     SYMMETRIC_KEY_SPECS,
@@ -496,7 +496,7 @@ class Batch:
         try:
             entry.key = _keys.describe_key(self.km.client, entry.key_id)
         except KmsError as error:
-            if error.error_code in ('KMS.0207', 'KMS.0205') or error.status == 404:
+            if isinstance(error, KmsNotFoundError):
                 raise KmsError('Key %s was not found in this project and region: keys named by '
                                'key_id are never created; check key_id, or name the key by alias.'
                                % entry.key_id, status=error.status, error_code=error.error_code,
