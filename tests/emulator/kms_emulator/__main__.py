@@ -7,6 +7,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 
 from . import tlscert
 from .core import Emulator, Faults
@@ -49,6 +50,8 @@ def parse_args(argv):
     parser.add_argument("--tls-dir", help="where to write the CA and server certificate"
                         " (default: a new temporary directory)")
     parser.add_argument("--exit-after", type=float, help="stop by itself after this many seconds")
+    parser.add_argument("--exit-when-idle", type=float,
+                        help="stop by itself once no request came for this many seconds")
     parser.add_argument("--log-file", help="request log file (default: stderr)")
     parser.add_argument("--projects", type=int, default=2,
                         help="number of isolated projects (accounts) to create, at least 2")
@@ -116,7 +119,8 @@ def main(argv=None):
     sys.stdout.write(json.dumps(describe(emulator, args, ca_file)) + "\n")
     sys.stdout.flush()
     log.write("kms emulator listening on %s (pid %d)\n" % (emulator.endpoint, os.getpid()))
-    stop.wait(args.exit_after)
+    deadline = None if args.exit_after is None else time.monotonic() + args.exit_after
+    server.wait_until_idle(args.exit_when_idle, stop, deadline)
     server.shutdown()
     server.server_close()
     store.close()

@@ -74,7 +74,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         pass  # every request is logged by RequestLog instead
 
     def do_any(self):
-        started = time.monotonic()
+        started = self.server.last_request = time.monotonic()
         request_id = uuid.uuid4().hex
         url = urlsplit(self.path)
         try:
@@ -161,6 +161,17 @@ class EmulatorServer(ThreadingHTTPServer):
         self.emulator = emulator
         self.log = log
         self.tls_context = tls_context
+        self.last_request = time.monotonic()  # for --exit-when-idle
+
+    def wait_until_idle(self, idle_seconds, stop, deadline=None):
+        """Block until ``stop`` is set, ``deadline`` passes, or no request came for a while."""
+        while not stop.is_set():
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return
+            if idle_seconds is not None and now - self.last_request >= idle_seconds:
+                return
+            stop.wait(1.0)
 
     def handle_error(self, request, client_address):
         self.log.write("connection error from %s:\n%s" % (client_address[0],

@@ -63,6 +63,27 @@ def test_exit_after_stops_the_emulator_by_itself(tmp_path):
     json.loads(result.stdout)
 
 
+def test_exit_when_idle_waits_for_silence(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
+    process = subprocess.Popen([sys.executable, "-m", "kms_emulator", "--exit-when-idle", "2",
+                                "--log-file", str(tmp_path / "log")], env=env,
+                               stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        info = json.loads(process.stdout.readline())
+        busy_until = time.monotonic() + 4
+        while time.monotonic() < busy_until:  # requests keep it alive past its idle limit
+            assert requests.get(info["admin_url"] + "/health", timeout=5).ok
+            time.sleep(0.5)
+        assert process.poll() is None
+        silent_since = time.monotonic()
+        assert process.wait(timeout=30) == 0
+        assert 1 <= time.monotonic() - silent_since < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
 def test_sigterm_stops_the_emulator_cleanly(tmp_path):
     process = Emulator(tmp_path).start()
     process.stop()

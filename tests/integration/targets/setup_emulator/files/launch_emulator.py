@@ -47,6 +47,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--exit-after", default="1800")
+    # a target is done with its emulator once it stops talking to it: do not idle for 30 min
+    parser.add_argument("--exit-when-idle", default="300")
     parser.add_argument("--timeout", type=float, default=60)
     args, extra = parser.parse_known_args()
     source = find_emulator_source(os.path.dirname(__file__))
@@ -57,7 +59,7 @@ def main():
         process = subprocess.Popen(
             [sys.executable, "-m", "kms_emulator", "--state-file",
              os.path.join(args.workdir, "state.sqlite"), "--log-file", log_file,
-             "--exit-after", args.exit_after] + extra,
+             "--exit-after", args.exit_after, "--exit-when-idle", args.exit_when_idle] + extra,
             cwd=args.workdir, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             start_new_session=True, close_fds=True)
     line = wait_for_ready_line(ready_file, process, args.timeout)
