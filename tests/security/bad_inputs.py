@@ -371,8 +371,8 @@ TABLE = [
     R('auth-none', 'auth:' + KM, auth(kms_endpoint='${kms_endpoint}', retries=0),
       ['No KMS credentials were found', 'Use one of: auth_token'],
       'Without credentials nothing is sent; the message lists every method and its variables.', 'credentials'),
-    R('auth-conflicting', 'auth:' + KM, auth(**dict(TOKEN_AUTH, username='${username}', password='${password}',
-                                                     domain_name='${domain_name}')),
+    R('auth-conflicting', 'auth:' + KM,
+      auth(**dict(TOKEN_AUTH, username='${username}', password='${password}', domain_name='${domain_name}')),
       ['Conflicting authentication options', 'Give only one authentication method'],
       'Two methods at once is ambiguous: which account would the import go to?', 'credentials'),
     R('auth-ak-without-sk', 'auth:' + KM, auth(**_with(AKSK_AUTH, secret_key=None)),
@@ -465,8 +465,8 @@ def show_args(row):
     """The row's input as the docs show it (connection options of auth rows abbreviated)."""
     args = dict(row.args)
     if row.is_auth:
-        hidden = [k for k in CONNECTION_OPTIONS if k in args and args[k] == {**TOKEN_AUTH, **AKSK_AUTH,
-                                                                              **PASSWORD_AUTH}.get(k)]
+        usual = dict(PASSWORD_AUTH, **dict(AKSK_AUTH, **TOKEN_AUTH))
+        hidden = [k for k in CONNECTION_OPTIONS if k in args and args[k] == usual.get(k)]
         for k in hidden:
             del args[k]
         for k in ('key_id', 'key_material'):

@@ -243,7 +243,7 @@ def children_cpu():
 
 def run(cmd, ansible_env, cwd, timeout=600, stdout_path=None):
     """Run a command; returns (rc, stdout, stderr) as text."""
-    proc = subprocess.run(cmd, cwd=cwd, env=ansible_env.env, stdout=subprocess.PIPE,
+    proc = subprocess.run(cmd, cwd=cwd, env=ansible_env.env, stdout=subprocess.PIPE, check=False,
                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout)
     out = proc.stdout.decode('utf-8', 'replace')
     err = proc.stderr.decode('utf-8', 'replace')

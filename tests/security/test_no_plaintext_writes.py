@@ -147,20 +147,17 @@ def test_the_role_only_runs_actions_that_write_nothing():
     assert actions and actions <= ROLE_ACTIONS, 'role actions to review: %s' % (actions - ROLE_ACTIONS)
 
 
-def test_the_checker_finds_writes():
+def test_the_checker_finds_writes(tmp_path):
     """The AST scan itself: it must see the usual ways of writing a file."""
-    sample = os.path.join(helpers.HERE, '__writer_sample.py')
+    sample = str(tmp_path / 'writer_sample.py')
     code = ('import os, tempfile, shutil\n'
             'def a(p):\n    open(p, "wb").write(b"x")\n'
             'def b(p):\n    with open(p, mode="a") as f: f.write("x")\n'
             'def c(p):\n    fd, t = tempfile.mkstemp()\n    os.write(fd, b"x")\n'
             'def d(p):\n    shutil.copyfile(p, p + ".bak")\n'
             'def e(p):\n    open(p).read()\n')
-    try:
-        with open(sample, 'w') as handle:
-            handle.write(code)
-        found = writers_in(sample)
-    finally:
-        os.remove(sample)
+    with open(sample, 'w') as handle:
+        handle.write(code)
+    found = writers_in(sample)
     functions = sorted(set(function for function, _line, _what in found))
     assert functions == ['a', 'b', 'c', 'd'], found
