@@ -20,7 +20,7 @@ import helpers  # noqa: E402  (pylint: disable=wrong-import-position)
 @pytest.fixture(scope='session')
 def emulator(tmp_path_factory):
     """The KMS emulator for the whole session (``--exit-after``: it cannot outlive a hung run)."""
-    emu = helpers.Emulator.start(str(tmp_path_factory.mktemp('emulator')), exit_after=900)
+    emu = helpers.Emulator.start(str(tmp_path_factory.mktemp('emulator')), exit_after=1800)
     yield emu
     emu.stop()
 

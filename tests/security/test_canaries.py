@@ -53,11 +53,14 @@ MUST_SUCCEED_CHANGED = ('pw_create', 'pw_aes', 'pw_rsa', 'pw_ec', 'pw_public_rsa
 MUST_SUCCEED = MUST_SUCCEED_CHANGED + ('pw_info', 'pw_params', 'pw_aes_again', 'ak_info', 'tk_public')
 MUST_FAIL = ('pw_fail_aes_into_rsa', 'pw_fail_rsa_into_aes', 'pw_fail_ec_into_rsa', 'pw_fail_kms_origin',
              'pw_fail_deleting', 'pw_fail_31_bytes', 'pw_fail_31_inline', 'pw_fail_not_base64',
-             'pw_fail_hex', 'pw_fail_prewrapped', 'pw_byok', 'pw_fail_wrong_password',
+             'pw_fail_hex', 'pw_fail_prewrapped', 'pw_fail_public', 'pw_fail_key_spec', 'pw_byok',
+             'pw_fail_wrong_password',
              'ak_fail_wrong_secret_key', 'st_fail_forged', 'tk_fail_forged')
 MUST_FAIL_WITH_ENV = ('env_fail',)
 # Only the service can refuse a pre-wrapped import token: check mode predicts the import.
 CHECK_MODE_PREDICTS = ('pw_fail_prewrapped',)
+# Fail only once an earlier task changed the key (in check mode the key still waits for import).
+MUST_FAIL_AFTER_CHANGES = ('pw_fail_params',)
 
 
 class Session:
@@ -309,6 +312,8 @@ def test_the_runs_did_their_work(session, runs):
             for key_name in ('k_aes', 'k_rsa', 'k_temporary', 'k_token'):
                 assert emu.describe(run.keys[key_name])['key_state'] == '5', (run.name, key_name)
             continue
+        for name in MUST_FAIL_AFTER_CHANGES:
+            assert run.registered(name).get('failed') is True, (run.name, name)
         for name in MUST_SUCCEED:
             result = run.registered(name)
             assert not result.get('failed'), 'run %s: %s failed: %s' % (run.name, name, result.get('msg'))
