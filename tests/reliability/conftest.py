@@ -1,8 +1,13 @@
 """Fixtures of the reliability suite: emulator processes and the collection tree."""
 
 import pytest
+from hypothesis import settings
 
 from harness import Emulator, build_collection_tree
+
+# No example database: nothing is written into the checkout (.hypothesis/), runs are independent.
+settings.register_profile("reliability", database=None, deadline=None)
+settings.load_profile("reliability")
 
 
 @pytest.fixture(scope="session")
