@@ -135,7 +135,8 @@ def decode_symmetric_material(value, field='key_material'):
 def load_private_key(data, field='private key', password=None):
     """Load an unencrypted (or ``password``-protected) private key: PEM or DER; PKCS#1, SEC1, PKCS#8.
 
-    Only RSA and EC keys are accepted (what KMS can import).
+    Only RSA and EC keys are accepted (what KMS can import). No module option takes a passphrase,
+    so without ``password`` the messages never mention one: an encrypted key must be decrypted first.
     """
     crypto = _Crypto.get()
     raw = _to_bytes(data, field)
@@ -150,12 +151,14 @@ def load_private_key(data, field='private key', password=None):
         key = loader(raw, password=secret)
     except TypeError:
         # raised when the key is encrypted but no password was given, or the reverse
-        raise KmsInputError('%s is encrypted: decrypt it first (for example with openssl pkey) '
-                            'or give its passphrase.' % field if secret is None else
+        raise KmsInputError('%s is encrypted: decrypt it first (for example with openssl pkey) and '
+                            'give the unencrypted key.' % field if secret is None else
                             '%s is not encrypted, but a passphrase was given.' % field)
     except ValueError:
         raise KmsInputError('%s is not a readable private key: expected PEM or DER, PKCS#8, PKCS#1 '
-                            '(RSA) or SEC1 (EC), unencrypted, or the passphrase is wrong.' % field)
+                            '(RSA) or SEC1 (EC), %s.'
+                            % (field, 'unencrypted, complete and undamaged' if secret is None else
+                               'or the passphrase is wrong'))
     except Exception:  # cryptography raises UnsupportedAlgorithm for unknown key types
         raise KmsInputError('%s uses an unsupported key type: KMS imports RSA and EC keys.' % field)
     private_key_spec(key, field)  # rejects key types KMS cannot import

@@ -191,8 +191,10 @@ def test_encrypted_private_key_needs_passphrase():
     key = _ec(ec.SECP256R1())
     data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.BestAvailableEncryption(b'pass-phrase'))
-    with pytest.raises(KmsInputError, match='key_material_path is encrypted'):
+    with pytest.raises(KmsInputError, match='key_material_path is encrypted: decrypt it first') as refused:
         _wrap.load_private_key(data, field='key_material_path')
+    # no module option takes a passphrase: the message must not send the user looking for one
+    assert 'passphrase' not in refused.value.msg
     assert _wrap.load_private_key(data, password='pass-phrase').private_numbers() == key.private_numbers()
     with pytest.raises(KmsInputError, match='passphrase is wrong') as caught:
         _wrap.load_private_key(data, password='wrong-phrase')
@@ -205,8 +207,19 @@ def test_encrypted_private_key_needs_passphrase():
     (b'\x30\x82garbage-that-is-not-der', 'not a readable private key'),
 ])
 def test_unreadable_private_keys(data, rule):
-    with pytest.raises(KmsInputError, match=rule):
+    with pytest.raises(KmsInputError, match=rule) as caught:
         _wrap.load_private_key(data)
+    assert 'passphrase' not in caught.value.msg
+
+
+def test_truncated_pem_is_not_blamed_on_a_passphrase():
+    pem = _ec(ec.SECP256R1()).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption())
+    truncated = pem[:len(pem) // 2] + pem[-30:]
+    with pytest.raises(KmsInputError, match='key_material_path is not a readable private key: expected PEM or DER'
+                       ) as caught:
+        _wrap.load_private_key(truncated, field='key_material_path')
+    assert 'unencrypted' in caught.value.msg and 'passphrase' not in caught.value.msg
 
 
 def test_unsupported_private_keys():
