@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import threading
 
 from urllib.parse import urlsplit
@@ -72,6 +73,12 @@ MODE_NAMES = {
     MODE_PASSWORD: 'IAM password (username/password)',
     MODE_CLOUD: 'clouds.yaml (cloud)',
 }
+
+# Values that become part of a URL are checked before any request, so that no option can add a
+# path, query or host to it: an IAM project id is 32 hexadecimal characters; a region that names
+# endpoint hosts is lowercase letters and digits in dash-separated parts (eu-de, ap-southeast-1).
+PROJECT_ID_RE = re.compile(r'^[0-9a-fA-F]{32}$')
+REGION_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
 
 CLOUD_PROVIDERS = ('otc', 'huaweicloud')
 DEFAULT_CLOUD_PROVIDER = 'otc'
@@ -195,6 +202,8 @@ def resolve_config(params, env=None):
         settings[name] = pick(name, cloud_values)
 
     _require_auth_fields(mode, settings, cloud_name)
+    if settings['project_id'] is not None:
+        settings['project_id'] = validate_project_id(settings['project_id'])
 
     provider = (settings['cloud_provider'] or DEFAULT_CLOUD_PROVIDER).lower()
     if provider not in CLOUD_PROVIDERS:
@@ -261,11 +270,38 @@ def _require_auth_fields(mode, settings, cloud_name):
                                 _describe_option('region')))
 
 
+def validate_project_id(value, source=None):
+    """The project id in lowercase; KmsConfigError unless it is 32 hexadecimal characters.
+
+    ``source`` names where a project id came from when it was not configured (IAM answers); the
+    value itself is never echoed.
+    """
+    if not isinstance(value, str) or not PROJECT_ID_RE.match(value):
+        if source:
+            raise KmsConfigError('%s returned a project id that is not 32 hexadecimal characters; '
+                                 'set project_id (env HW_PROJECT_ID or OS_PROJECT_ID) explicitly.'
+                                 % source)
+        raise KmsConfigError('project_id (env HW_PROJECT_ID or OS_PROJECT_ID) is malformed: an IAM '
+                             'project ID is 32 hexadecimal characters, such as '
+                             '0123456789abcdef0123456789abcdef.')
+    return value.lower()
+
+
+def _checked_region(region):
+    region = region.strip()
+    if not REGION_RE.match(region):
+        raise KmsConfigError('region (env HW_REGION_NAME or OS_REGION_NAME) is malformed: a region '
+                             'name is lowercase letters and digits in parts joined by "-", such as '
+                             'eu-de or ap-southeast-1. Set kms_endpoint and iam_endpoint for other '
+                             'endpoints.')
+    return region
+
+
 # ---------------------------------------------------------------------------------------------
 # endpoints
 
 def derive_kms_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
-    region = region.strip()
+    region = _checked_region(region)
     if provider == 'huaweicloud':
         return 'https://kms.%s.%s' % (region, _huawei_domain(region))
     if region == 'eu-ch2':
@@ -275,7 +311,7 @@ def derive_kms_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
 
 
 def derive_iam_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
-    region = region.strip()
+    region = _checked_region(region)
     if provider == 'huaweicloud':
         return 'https://iam.%s.%s/v3' % (region, _huawei_domain(region))
     if region == 'eu-ch2':
@@ -526,9 +562,11 @@ class PasswordAuthenticator(TokenAuthenticator):
                            'iam_endpoint (%s).' % (config.username, config.iam_endpoint),
                            status=answer.status, request_id=answer.request_id)
         project = ((answer.data or {}).get('token') or {}).get('project') or {}
-        self._issued_token = token
         if self._project_id is None and project.get('id'):
-            self._project_id = project['id']
+            # it goes into every KMS URL: checked like a configured one
+            self._project_id = validate_project_id(project['id'], 'The IAM token of user %s'
+                                                   % config.username)
+        self._issued_token = token
 
 
 class AkSkAuthenticator(_Authenticator):
@@ -565,4 +603,4 @@ def lookup_project_id(client, config):
     if len(matching) != 1:
         raise KmsConfigError('IAM project lookup for project %s found %d projects; set project_id '
                              '(env HW_PROJECT_ID or OS_PROJECT_ID) explicitly.' % (name, len(matching)))
-    return matching[0]['id']
+    return validate_project_id(matching[0].get('id'), 'IAM project lookup for project %s' % name)

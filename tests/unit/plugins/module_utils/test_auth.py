@@ -40,8 +40,8 @@ def test_first_environment_variable_wins_and_empty_is_unset():
 
 
 def test_token_from_environment():
-    config = resolve(OS_AUTH_TOKEN='tok', OS_PROJECT_ID='p' * 32)
-    assert (config.auth_mode, config.auth_token, config.project_id) == ('token', 'tok', 'p' * 32)
+    config = resolve(OS_AUTH_TOKEN='tok', OS_PROJECT_ID='f' * 32)
+    assert (config.auth_mode, config.auth_token, config.project_id) == ('token', 'tok', 'f' * 32)
 
 
 def test_password_from_environment_openrc_style():
@@ -190,6 +190,42 @@ def test_bad_endpoint_and_missing_region():
         resolve_config({'auth_token': 't'}, env={})
     no_iam = resolve_config({'auth_token': 't', 'kms_endpoint': 'https://k'}, env={})
     assert no_iam.iam_endpoint is None
+
+
+@pytest.mark.parametrize('project_id', [
+    '0123456789abcdef0123456789abcdef/kms/enable-key?x=',   # a path and query after a real id
+    '../../__emulator/stats/reset',
+    'fedcba9876543210fedcba987654321',                      # 31 characters
+    '0123456789abcdef0123456789abcdefa',                    # 33
+    '0123456789abcdef0123456789abcdeg',                     # not hexadecimal
+    '01234567-89ab-cdef-0123-456789abcdef',
+    'eu-de_team',
+])
+def test_project_id_must_be_32_hexadecimal_characters(project_id):
+    for params, env in (({'auth_token': 't', 'project_id': project_id}, {}),
+                        ({'auth_token': 't'}, {'HW_PROJECT_ID': project_id})):
+        with pytest.raises(KmsConfigError) as caught:
+            resolve(params, **env)
+        assert 'project_id' in caught.value.msg and '32 hexadecimal characters' in caught.value.msg
+        assert project_id not in caught.value.msg
+
+
+def test_project_id_is_lenient_on_case_only():
+    config = resolve({'auth_token': 't', 'project_id': ' 0123456789ABCDEF0123456789abcdef '})
+    assert config.project_id == '0123456789abcdef0123456789abcdef'
+
+
+@pytest.mark.parametrize('region', ['evil.example/x?', 'eu-de.attacker.example', 'eu de', 'EU-DE', '-eu', 'eu-',
+                                    'eu-de:8443', 'eu-de@host'])
+def test_region_that_derives_endpoints_must_be_a_plain_name(region):
+    with pytest.raises(KmsConfigError, match='region .* is malformed'):
+        resolve_config({'auth_token': 't', 'region': region}, env={})
+    with pytest.raises(KmsConfigError, match='region .* is malformed'):
+        _auth.derive_iam_endpoint(region)
+    # with both endpoints given, the region only names the project to look up
+    config = resolve_config({'auth_token': 't', 'region': region, 'kms_endpoint': 'https://kms.example',
+                             'iam_endpoint': 'https://iam.example'}, env={})
+    assert config.region == region
 
 
 # --------------------------------------------------------------------------- clouds.yaml

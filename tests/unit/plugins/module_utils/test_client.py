@@ -442,6 +442,29 @@ def test_token_mode_project_lookup_uses_token(make_client):
     assert responses.calls[0].request.headers['X-Auth-Token'] == 'TOK'
 
 
+@responses.activate
+def test_project_id_from_iam_is_validated_before_it_goes_into_a_url(make_client):
+    responses.add(responses.GET, IAM + '/projects?name=eu-de',
+                  json={'projects': [{'id': PROJECT_ID + '/kms/enable-key?x=', 'name': 'eu-de'}]})
+    client = make_client(access_key='AK', secret_key='SK')
+    with pytest.raises(KmsConfigError, match='IAM project lookup for project eu-de returned a project id that is '
+                                             'not 32 hexadecimal characters; set project_id'):
+        client.call('describe-key', {'key_id': KEY_ID})
+    assert [call.request.url for call in responses.calls] == [IAM + '/projects?name=eu-de']
+
+
+@responses.activate
+def test_project_id_from_token_scope_is_validated_before_it_goes_into_a_url(make_client):
+    responses.add(responses.POST, IAM + '/auth/tokens?nocatalog=true', status=201,
+                  headers={'X-Subject-Token': 'ISSUED'},
+                  json={'token': {'project': {'id': '../../__emulator/stats/reset', 'name': 'eu-de'}}})
+    client = make_client(username='alice', password='s3cret', domain_name='ACME')
+    with pytest.raises(KmsConfigError, match='The IAM token of user alice returned a project id that is not 32 '
+                                             'hexadecimal characters'):
+        client.call('describe-key', {'key_id': KEY_ID})
+    assert len(responses.calls) == 1
+
+
 def test_project_lookup_without_iam_endpoint_is_config_error(make_client):
     client = make_client(access_key='AK', secret_key='SK', region=None, project_name='p',
                          kms_endpoint='https://kms.example')
