@@ -18,6 +18,9 @@ WRAPPED_MATERIAL_PATTERN = re.compile(r"^[0-9a-zA-Z+/=]{344,360}$")
 PRIVATE_KEY_PATTERN = re.compile(r"^[0-9a-zA-Z+/=]{200,6144}$")
 TEMPORARY_KEY_LENGTHS = (16, 32)
 SYMMETRIC_MATERIAL_LENGTH = 32
+# The latest material expiry accepted, 9999-12-31T23:59:59Z: describe-key shows it in
+# milliseconds, which must fit the store's 64-bit integers (README, "Choices").
+MAX_EXPIRATION_TIME = 253402300799
 
 # Import token: version | key id | project id | wrapping algorithm index |
 # SHA-256 of the wrapping public key | expiry (epoch s) | nonce, then an HMAC-SHA256 over all of
@@ -142,6 +145,9 @@ def _material_expiry_ms(call):
         return None
     if expiration <= call.emulator.clock.now():
         raise kms_error("KMS.2602", "the expiration time must be in the future")
+    if expiration > MAX_EXPIRATION_TIME:
+        raise kms_error("KMS.0308", "the parameter expiration_time must not be later than"
+                        " %d (9999-12-31T23:59:59Z)" % MAX_EXPIRATION_TIME)
     return expiration * 1000
 
 

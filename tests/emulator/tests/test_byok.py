@@ -180,6 +180,18 @@ def test_material_expiration_must_be_a_future_epoch(kms, expiration, code):
                  400, code)
 
 
+@pytest.mark.parametrize("expiration", [
+    253402300800, 10 ** 17, 10 ** 30, "9999999999999999999"])
+def test_material_expiration_beyond_year_9999_is_kms_0308_not_a_server_error(kms, expiration):
+    key_id = kms.create_key(origin="external")
+    assert_error(kms.import_symmetric(key_id, os.urandom(32), expiration_time=expiration),
+                 400, "KMS.0308")
+    assert kms.describe(key_id)["key_state"] == "5"
+    # the last second of year 9999 is still accepted
+    assert kms.import_symmetric(key_id, os.urandom(32), expiration_time=253402300799).ok
+    assert kms.describe(key_id)["expiration_time"] == "253402300799000"
+
+
 def test_import_needs_token_and_material(kms):
     key_id, params, body = _valid_import(kms)
     for field in ("key_id", "import_token", "encrypted_key_material"):
