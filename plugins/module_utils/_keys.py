@@ -50,6 +50,10 @@ SYMMETRIC_IMPORT_SPECS = ('AES_256',)
 PENDING_DAYS_MIN = 7
 PENDING_DAYS_MAX = 1096
 LIST_PAGE_SIZE = 100
+# The latest material expiry accepted: 9999-12-31T23:59:59Z. The API documents no maximum, but a
+# later moment cannot be written as ISO 8601 (four-digit years) nor as describe-key's epoch
+# milliseconds in a signed 64-bit integer; such a value is a typo, never an intended expiry.
+MAX_EXPIRATION_TIME = 253402300799
 
 # describe-key by alias is documented by OTC; services that refuse the alias form answer these
 _ALIAS_REFUSED_CODES = ('KMS.0205', 'KMS.0207')
@@ -113,6 +117,34 @@ def with_state(key, state, **changes):
     return new
 
 
+# ----------------------------------------------------------------------------- retries by key state
+
+def is_unclear_failure(err):
+    """True when a failed state-changing call may still have taken effect on the server:
+    a 5xx, or a connection error that may have reached it."""
+    if isinstance(err, KmsConnectionError):
+        return bool(err.maybe_sent)
+    return (err.status or 0) >= 500
+
+
+def failure_summary(err):
+    """'HTTP 503 KMS.0104' or 'a connection error' for a warning."""
+    if err.status:
+        return 'HTTP %s%s' % (err.status, ' ' + err.error_code if err.error_code else '')
+    return 'a connection error'
+
+
+def _state_retries(client):
+    """How often a state-changing call may be sent again once the key state shows it is safe:
+    the client's ``retries`` setting."""
+    config = getattr(client, 'config', None)
+    return max(0, int(getattr(config, 'retries', 0) or 0))
+
+
+def _warner(client, warn):
+    return warn or getattr(client, '_warn', None) or (lambda msg: None)
+
+
 # ----------------------------------------------------------------------------- local validation
 
 def is_alias_ref(value):
@@ -154,6 +186,7 @@ def parse_expiration_time(value, now=None, field='expiration_time'):
     """Epoch seconds from epoch seconds (int or digits) or an ISO 8601 date/time; must be future.
 
     A date without time means midnight UTC; a time without offset is UTC. None stays None.
+    At most ``MAX_EXPIRATION_TIME`` (9999-12-31T23:59:59Z); KmsInputError naming ``field`` otherwise.
     """
     if value is None or value == '':
         return None
@@ -164,6 +197,12 @@ def parse_expiration_time(value, now=None, field='expiration_time'):
         seconds = _parse_iso8601(text, field)
     if seconds is None:
         raise KmsInputError('%s must be epoch seconds or an ISO 8601 date such as 2030-01-31T00:00:00Z.' % field)
+    if seconds > MAX_EXPIRATION_TIME:
+        raise KmsInputError(
+            '%s is too far in the future: the latest accepted expiry is %s (epoch %d seconds, or '
+            '%d in milliseconds); omit %s for material that never expires.'
+            % (field, iso8601(MAX_EXPIRATION_TIME), MAX_EXPIRATION_TIME, MAX_EXPIRATION_TIME * 1000 + 999,
+               field))
     now = time.time() if now is None else now
     if seconds <= now:
         raise KmsInputError(
@@ -285,17 +324,58 @@ def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern
 
 # ----------------------------------------------------------------------------- managing keys
 
-def create_key(client, alias, key_spec=None, key_usage=None, origin=None, description=None):
-    """Create a key; returns the normalised key as described right after creation."""
+def create_key(client, alias, key_spec=None, key_usage=None, origin=None, description=None,
+               reread=True, warn=None):
+    """Create a key under ``alias``; returns the normalised key.
+
+    ``reread=True``: the key as described right after creation (one more call).
+    ``reread=False``: the key built from what was sent and the create-key answer, without a call:
+    state 5 (pending import) for origin external, else 2; options not sent are None.
+
+    Safe by state on an unclear failure (a 5xx, or a connection error that may have reached the
+    server): the alias is looked up; a key with it means the create happened and that key is
+    returned (described), none means it did not, and create-key is sent again, at most
+    ``client.config.retries`` times, each with a warning (``warn``, default the client's).
+    """
     validate_alias(alias)
     body = {'key_alias': alias}
     for field, value in (('key_spec', key_spec), ('key_usage', key_usage), ('origin', origin),
                          ('key_description', description)):
         if value is not None:
             body[field] = value
-    # create-key is not idempotent: a retry after an unclear failure could create a second key
-    info = client.call('create-key', body, idempotent=False).get('key_info') or {}
-    return describe_key(client, info['key_id'])
+    warn = _warner(client, warn)
+    attempts = _state_retries(client) + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            # create-key is not idempotent: the client never repeats it blindly
+            info = client.call('create-key', body, idempotent=False).get('key_info') or {}
+            break
+        except KmsError as err:
+            if attempt > 1 and err.error_code == 'KMS.1104':
+                # the alias exists now: an earlier, unclear attempt created the key after all
+                existing = find_key_by_alias(client, alias)
+                if existing is not None:
+                    return existing
+                raise
+            if not is_unclear_failure(err):
+                raise
+            try:
+                existing = find_key_by_alias(client, alias)
+            except KmsError:
+                raise err
+            if existing is not None:
+                return existing
+            if attempt == attempts:
+                raise KmsError('%s No key has the alias %s, so running the task again is safe.'
+                               % (err.msg, alias), status=err.status, error_code=err.error_code,
+                               error_msg=err.error_msg, request_id=err.request_id)
+            warn('create-key for alias %s failed with %s; no key has the alias, so it is created '
+                 'again (attempt %d of %d).' % (alias, failure_summary(err), attempt + 1, attempts))
+    if reread:
+        return describe_key(client, info['key_id'])
+    sent = dict(body, key_id=info.get('key_id'), domain_id=info.get('domain_id'), default_key_flag='0',
+                key_state='5' if origin == 'external' else '2')
+    return normalize_key(sent)
 
 
 def enable_key(client, key_id):
@@ -494,29 +574,43 @@ def _imported(key, expiration_time):
     return with_state(key, '2', expiration_time=expiration_time)
 
 
-def _import_outcome(client, key, expiration_time, attempt):
-    """Run ``attempt()`` (one import-key-material call); on an unclear failure re-describe.
+def _import_outcome(client, key, expiration_time, prepare, send, retries=0, warn=None):
+    """Import with ``send(prepare())`` (one import-key-material call); safe by key state.
 
-    A 5xx or a connection error may hide a successful import: if the key has left the
-    pending-import state, the material is in and the import is not repeated.
+    A 5xx or a connection error may hide a successful import, so the key is described: if it
+    has left the pending-import state, the material is in and the import is not repeated. If it
+    still waits for import, nothing was imported and, while ``retries`` allow, ``prepare()``
+    (fresh import parameters, material wrapped again) and ``send`` run once more, each time with
+    a warning. Errors of ``prepare()`` are not retried here (the client has retried them).
     Returns the key after the import.
     """
-    try:
-        attempt()
-    except KmsError as err:
-        unclear = (isinstance(err, KmsConnectionError) and err.maybe_sent) or (err.status or 0) >= 500
-        if not unclear:
-            raise
+    warn = _warner(client, warn)
+    attempts = retries + 1
+    for attempt in range(1, attempts + 1):
+        args = prepare()
         try:
-            now = describe_key(client, key['key_id'])
-        except KmsError:
-            raise err
-        if now['key_state'] in ('2', '3'):
-            return now
-        raise KmsError('%s The key is still waiting for import, so running the task again is safe.'
-                       % err.msg, status=err.status, error_code=err.error_code,
-                       error_msg=err.error_msg, request_id=err.request_id)
-    return _imported(key, expiration_time)
+            send(*args)
+        except KmsError as err:
+            if not is_unclear_failure(err):
+                raise
+            try:
+                now = describe_key(client, key['key_id'])
+            except KmsError:
+                raise err
+            if now['key_state'] in ('2', '3'):
+                return now
+            if now['key_state'] != '5':
+                raise err
+            if attempt == attempts:
+                raise KmsError('%s The key is still waiting for import, so running the task again is safe.'
+                               % err.msg, status=err.status, error_code=err.error_code,
+                               error_msg=err.error_msg, request_id=err.request_id)
+            warn('import-key-material for key %s failed with %s; the key is still waiting for import, '
+                 'so it is imported again (attempt %d of %d).'
+                 % (key['key_id'], failure_summary(err), attempt + 1, attempts))
+        else:
+            return _imported(key, expiration_time)
+    raise AssertionError('unreachable')  # pragma: no cover
 
 
 def import_material(client, key, material=None, private_key=None,
@@ -530,7 +624,10 @@ def import_material(client, key, material=None, private_key=None,
 
     Validates everything locally before any state-changing call, then get-parameters-for-import
     -> wrap -> import-key-material. One retry with fresh parameters if the token expired
-    (KMS.2601). Calls: 0 when the material is already there, 2 for a first import.
+    (KMS.2601). After an unclear failure of the import (5xx, connection lost) the key is
+    described: material there -> done; still pending import -> fresh parameters and another
+    import, at most ``client.config.retries`` times, each with a warning (see _import_outcome).
+    Calls: 0 when the material is already there, 2 for a first import.
     Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read.
     """
     from ansible_collections.dew.kms.plugins.module_utils import _wrap
@@ -548,22 +645,28 @@ def import_material(client, key, material=None, private_key=None,
 
     key_id = key['key_id']
 
-    def attempt():
+    def prepare():
         params = get_import_params(client, key_id, wrapping_algorithm)
         if material is not None:
             wrapped, wrapped_private = _wrap.wrap_symmetric_material(
                 params['public_key'], material, wrapping_algorithm), None
         else:
             wrapped, wrapped_private = _wrap.wrap_private_key(params['public_key'], private_key, wrapping_algorithm)
-        import_key_material(client, key_id, params['import_token'], wrapped, wrapped_private, expiration_time)
+        return params['import_token'], wrapped, wrapped_private
 
+    def send(import_token, wrapped, wrapped_private):
+        import_key_material(client, key_id, import_token, wrapped, wrapped_private, expiration_time)
+
+    # with fresh parameters for each attempt, an import is repeated while the key state shows
+    # that nothing was imported (bounded by the client's retries)
+    retries = _state_retries(client)
     try:
-        after = _import_outcome(client, key, expiration_time, attempt)
+        after = _import_outcome(client, key, expiration_time, prepare, send, retries, warn)
     except KmsError as err:
         if err.error_code != 'KMS.2601':
             raise
         # the token expired between issue and use (clock skew, slow run): once more, fresh
-        after = _import_outcome(client, key, expiration_time, attempt)
+        after = _import_outcome(client, key, expiration_time, prepare, send, retries, warn)
     return True, key, after
 
 
@@ -595,8 +698,11 @@ def import_wrapped_material(client, key, import_token, encrypted_key_material, e
         return False, key, key
     if check_mode:
         return True, key, _imported(key, expiration_time)
-    after = _import_outcome(client, key, expiration_time, lambda: import_key_material(
-        client, key['key_id'], import_token, encrypted_key_material, encrypted_privatekey, expiration_time))
+    # no second attempt here: the import token and the wrapped material came from elsewhere and
+    # cannot be renewed; an unclear failure with the key still pending import says so
+    after = _import_outcome(client, key, expiration_time, lambda: (), lambda: import_key_material(
+        client, key['key_id'], import_token, encrypted_key_material, encrypted_privatekey, expiration_time),
+        warn=warn)
     return True, key, after
 
 

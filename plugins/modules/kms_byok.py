@@ -148,6 +148,11 @@ notes:
     plus C(create-key) for a key that is created. Verification adds C(describe-key) and either
     C(encrypt-data) and C(decrypt-data) or C(get-publickey). A key that already holds its
     material costs no call beyond the listing."
+  - "When C(create-key) or C(import-key-material) fails unclearly (a 5xx answer, or a connection
+    lost after the request was sent), the module reads the key state before it acts again - it
+    looks the alias up, or describes the key. A key that exists or holds its material is used as
+    it is; otherwise the call is made again (an import with fresh import parameters), at most
+    O(retries) times, each time with a warning. Nothing is ever created or imported twice."
   - B(Keep a backup of your key material.) A key that once held material accepts only the same
     material again, after it expired or was deleted. Without the backup, the key and all data
     encrypted under it are lost.
@@ -553,8 +558,12 @@ class Batch:
         """create-key with origin external: ``(key, created)``; a new key waits for its material."""
         params = entry.params
         try:
-            return create_external_key(self.km.client, entry.alias, entry.key_spec,
-                                       params['key_usage'], params['description']), True
+            # no re-describe: the new key is built from the request (state 5, pending import);
+            # an unclear failure is settled by looking the alias up (see _keys.create_key)
+            return _keys.create_key(self.km.client, entry.alias, key_spec=entry.key_spec,
+                                    key_usage=params['key_usage'] or None, origin='external',
+                                    description=params['description'] or None, reread=False,
+                                    warn=self.km.warn), True
         except KmsError as error:
             if error.error_code != 'KMS.1104':
                 raise
@@ -618,19 +627,6 @@ def planned_key(entry):
         'origin': 'external',
         'key_state': '5',
     })
-
-
-def create_external_key(client, alias, key_spec, key_usage, description):
-    """create-key origin=external; returns the new key (state 5) without describing it again."""
-    _keys.validate_alias(alias)
-    body = {'key_alias': alias, 'key_spec': key_spec, 'origin': 'external'}
-    if key_usage:
-        body['key_usage'] = key_usage
-    if description:
-        body['key_description'] = description
-    info = client.call('create-key', body, idempotent=False).get('key_info') or {}
-    return _keys.normalize_key(dict(body, key_id=info.get('key_id'), domain_id=info.get('domain_id'),
-                                    key_state='5', default_key_flag='0'))
 
 
 def read_material_file(path):

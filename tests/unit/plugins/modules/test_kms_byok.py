@@ -311,6 +311,59 @@ def test_one_failing_key_fails_only_its_entry(kms):
     assert_no_secret(result, *good)
 
 
+def run_with_retries(keys, retries):
+    return run_module(kms_byok, dict(AUTH, keys=keys, verify=False, retries=retries))
+
+
+def test_server_errors_on_create_and_import_are_settled_by_key_state(kms):
+    """An injected 5xx before create-key or import-key-material took effect: both are sent again
+    after the alias lookup / describe showed that nothing happened, each with a warning."""
+    faults = {'create-key': 1, 'import-key-material': 2}
+
+    def failing(action, real):
+        def answer(body):
+            if faults[action]:
+                faults[action] -= 1
+                return 503, {'error': {'error_code': 'KMS.0104', 'error_msg': 'System exception'}}
+            return real(body)
+        return answer
+    kms.create_key = failing('create-key', kms.create_key)
+    kms.import_key_material = failing('import-key-material', kms.import_key_material)
+    value = material()
+
+    result = run_with_retries([{'alias': 'flaky', 'key_material': value}], retries=2)
+
+    assert not result['failed'], result['msg']
+    entry = result['results'][0]
+    assert (entry['action'], entry['key_state'], entry['error']) == ('created+imported', '2', None)
+    assert len(kms.keys) == 1 and kms.count('create-key') == 2 and kms.count('import-key-material') == 3
+    assert kms.count('get-parameters-for-import') == 3
+    assert kms.unwrap(entry['key_id']) == base64.b64decode(value)
+    assert result['warnings'] == [
+        'create-key for alias flaky failed with HTTP 503 KMS.0104; no key has the alias, so it is created again '
+        '(attempt 2 of 3).',
+        'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
+        'is imported again (attempt 2 of 3).' % entry['key_id'],
+        'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
+        'is imported again (attempt 3 of 3).' % entry['key_id']]
+    assert_no_secret(result, value)
+
+
+def test_create_that_went_through_despite_a_server_error_is_not_repeated(kms):
+    real_create = kms.create_key
+
+    def created_then_failed(body):
+        real_create(body)
+        return 500, {'error': {'error_code': 'KMS.0103', 'error_msg': 'System exception'}}
+    kms.create_key = created_then_failed
+
+    result = run_with_retries([{'alias': 'made', 'key_material': material()}], retries=3)
+
+    assert not result['failed'], result['msg']
+    assert result['results'][0]['action'] == 'created+imported'
+    assert len(kms.keys) == 1 and kms.count('create-key') == 1 and result['warnings'] == []
+
+
 def test_failed_verification_is_reported_as_changed_and_not_verified(kms, private_keys, tmp_path):
     key_id = kms.key('rsa', spec='RSA_2048')
     kms.public_keys[key_id] = public_pem(private_keys['RSA_3072'])

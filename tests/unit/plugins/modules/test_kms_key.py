@@ -41,6 +41,34 @@ def test_creates_a_missing_key_by_alias(kms):
     assert result['diff']['before'] == {} and result['diff']['after']['key_id'] == KEY_ID
 
 
+def test_create_after_a_server_error_is_settled_by_the_alias(kms):
+    alias_missing(kms)
+    kms.add('create-key', status=503, error='KMS.0104')
+    alias_missing(kms)
+    kms.add('create-key', {'key_info': {'key_id': KEY_ID, 'domain_id': 'd'}})
+    kms.describe(state='2', origin='kms')
+
+    result = run({'alias': 'unit-key', 'retries': 1})
+
+    assert not result['failed'] and result['changed'] and result['key']['key_id'] == KEY_ID
+    assert kms.actions() == ['describe-key', 'list-keys', 'create-key', 'describe-key', 'list-keys', 'create-key',
+                             'describe-key']
+    assert result['warnings'] == ['create-key for alias unit-key failed with HTTP 503 KMS.0104; no key has the '
+                                  'alias, so it is created again (attempt 2 of 2).']
+
+
+def test_create_that_went_through_despite_a_server_error_is_found_by_alias(kms):
+    alias_missing(kms)
+    kms.add('create-key', status=502, error='APIGW.0201')
+    kms.describe(state='2', origin='kms')
+
+    result = run({'alias': 'unit-key', 'retries': 3})
+
+    assert not result['failed'] and result['changed'] and result['key']['key_id'] == KEY_ID
+    assert kms.actions() == ['describe-key', 'list-keys', 'create-key', 'describe-key']
+    assert result['warnings'] == []
+
+
 def test_create_check_mode_makes_no_change_call(kms):
     alias_missing(kms)
 

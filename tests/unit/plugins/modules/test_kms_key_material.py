@@ -164,6 +164,72 @@ def test_lost_connection_on_import_that_did_not_go_through_fails_safely(kms, imp
     assert_no_secret(result)
 
 
+def test_server_error_on_import_with_the_key_still_pending_imports_again(kms, import_params, unwrap):
+    kms.describe(state='5')
+    first = import_params(kms)
+    kms.add('import-key-material', status=503, error='KMS.0104')
+    kms.describe(state='5')
+    import_params(kms)
+    kms.add('import-key-material', {})
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE), 'retries': 2})
+
+    assert not result['failed'] and result['changed'], result.get('msg')
+    assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'describe-key',
+                             'get-parameters-for-import', 'import-key-material']
+    sent = kms.bodies('import-key-material')
+    # fresh parameters for the second attempt, the same material and expiry
+    assert [unwrap(body['encrypted_key_material']) for body in sent] == [MATERIAL, MATERIAL]
+    assert sent[0]['encrypted_key_material'] != sent[1]['encrypted_key_material']
+    assert [body['expiration_time'] for body in sent] == [FUTURE, FUTURE] and first['key_id'] == KEY_ID
+    assert result['key']['key_state'] == '2' and result['key']['expiration_time'] == FUTURE
+    assert result['warnings'] == [
+        'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so '
+        'it is imported again (attempt 2 of 3).' % KEY_ID]
+    assert_no_secret(result)
+
+
+def test_imports_again_after_unclear_failures_are_bounded_by_retries(kms, import_params):
+    kms.describe(state='5')
+    import_params(kms)
+    kms.add('import-key-material', status=500, error='KMS.0103')
+    kms.describe(state='5')
+    import_params(kms)
+    kms.add('import-key-material', exception=requests.exceptions.ReadTimeout('read timed out'))
+    kms.describe(state='5')
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'retries': 1})
+
+    assert result['failed']
+    assert 'did not answer' in result['msg'] and 'running the task again is safe' in result['msg']
+    assert kms.actions().count('import-key-material') == 2
+    assert len(result['warnings']) == 1 and 'failed with HTTP 500 KMS.0103' in result['warnings'][0]
+    assert 'attempt 2 of 2' in result['warnings'][0]
+
+
+def test_import_that_went_through_is_never_repeated_even_with_retries(kms, import_params):
+    kms.describe(state='5')
+    import_params(kms)
+    kms.add('import-key-material', exception=requests.exceptions.ReadTimeout('read timed out'))
+    kms.describe(state='2')
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'retries': 3})
+
+    assert not result['failed'] and result['changed']
+    assert kms.actions().count('import-key-material') == 1 and result['warnings'] == []
+
+
+def test_pre_wrapped_import_is_not_sent_again(kms):
+    kms.describe(state='5')
+    kms.add('import-key-material', status=503, error='KMS.0104')
+    kms.describe(state='5')
+
+    result = run({'key_id': KEY_ID, 'import_token': IMPORT_TOKEN, 'encrypted_key_material': WRAPPED, 'retries': 3})
+
+    assert result['failed'] and 'running the task again is safe' in result['msg']
+    assert kms.actions() == ['describe-key', 'import-key-material', 'describe-key']
+
+
 # ------------------------------------------------------------------------------ asymmetric import
 
 @pytest.mark.parametrize('spec,encode', [
@@ -257,6 +323,10 @@ def test_unsupported_private_key_type_is_refused_before_any_call(kms):
     ({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': '1500000000'}, 'is in the past'),
     ({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': 'next year'},
      'expiration_time must be epoch seconds or an ISO 8601 date'),
+    ({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': '99999999999999999999'},
+     'expiration_time is too far in the future: the latest accepted expiry is 9999-12-31T23:59:59Z'),
+    ({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'project_id': AUTH['project_id'] + '/kms/enable-key?x='},
+     'project_id (env HW_PROJECT_ID or OS_PROJECT_ID) is malformed: an IAM project ID is 32 hexadecimal'),
     ({'key_id': KEY_ID, 'key_material_path': '/nonexistent/aes.key'}, 'key_material_path /nonexistent/aes.key cannot be read'),
     ({'key_id': KEY_ID, 'import_token': 'short', 'encrypted_key_material': WRAPPED}, 'import_token is malformed'),
     ({'key_id': KEY_ID, 'import_token': IMPORT_TOKEN, 'encrypted_key_material': 'AAAA'},

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""_keys: local validation of expiry times, and create_key made safe by the key state."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+import requests
+import responses
+
+from ansible_collections.dew.kms.plugins.module_utils import _keys
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
+from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, PROJECT_ID, kms_url
+
+NOW = 1735689600  # 2025-01-01T00:00:00Z
+LAST = 253402300799  # 9999-12-31T23:59:59Z
+
+
+# --------------------------------------------------------------------------------- expiration_time
+
+@pytest.mark.parametrize('value,seconds', [
+    (str(LAST), None),                        # 12 digits: read as milliseconds, so in 1978
+    ('99999999999', 99999999999),             # 11 digits: seconds (year 5138)
+    (str(LAST * 1000 + 999), LAST),           # the last millisecond of 9999
+    ('9999-12-31T23:59:59Z', LAST),
+    ('9999-12-31', LAST - 86399),
+])
+def test_expiration_time_up_to_the_end_of_year_9999(value, seconds):
+    if seconds is None:
+        with pytest.raises(KmsInputError, match='is in the past'):
+            _keys.parse_expiration_time(value, now=NOW)
+    else:
+        assert _keys.parse_expiration_time(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize('value', [
+    '99999999999999999999',                   # 20 digits: 1e17 seconds as milliseconds
+    str((LAST + 1) * 1000),
+    str(10 ** 40),
+    10 ** 17 * 1000,
+])
+def test_expiration_time_beyond_year_9999_is_refused_naming_the_range(value):
+    with pytest.raises(KmsInputError) as caught:
+        _keys.parse_expiration_time(value, now=NOW)
+    msg = caught.value.msg
+    assert msg.startswith('expiration_time is too far in the future')
+    assert '9999-12-31T23:59:59Z' in msg and str(LAST) in msg
+
+
+def test_expiration_time_range_names_the_field_given():
+    with pytest.raises(KmsInputError, match=r'^keys\[0\].expiration_time is too far'):
+        _keys.parse_expiration_time('99999999999999999999', now=NOW, field='keys[0].expiration_time')
+
+
+# --------------------------------------------------------------------------------- create_key
+
+CREATE = kms_url('create-key')
+DESCRIBE = kms_url('describe-key')
+LIST = kms_url('list-keys')
+EMPTY_LIST = {'key_details': [], 'next_marker': '', 'truncated': 'false', 'total': 0}
+FAULT = {'error': {'error_code': 'KMS.0104', 'error_msg': 'System exception'}}
+
+
+def key_info(state='5'):
+    return {'key_info': {'key_id': KEY_ID, 'key_alias': 'byok-1', 'key_spec': 'AES_256',
+                         'key_usage': 'ENCRYPT_DECRYPT', 'origin': 'external', 'key_state': state,
+                         'default_key_flag': '0', 'creation_date': '1735689600000',
+                         'domain_id': 'd' * 32}}
+
+
+def client_for(make_client, retries):
+    return make_client(auth_token='T', project_id=PROJECT_ID, retries=retries)
+
+
+def alias_missing():
+    responses.add(responses.POST, DESCRIBE, status=404,
+                  json={'error': {'error_code': 'KMS.0207', 'error_msg': 'not found'}})
+    responses.add(responses.POST, LIST, json=EMPTY_LIST)
+
+
+def actions():
+    return [call.request.url.rsplit('/', 1)[1] for call in responses.calls]
+
+
+@responses.activate
+def test_create_without_reread_builds_the_key_from_the_request(make_client):
+    responses.add(responses.POST, CREATE, json={'key_info': {'key_id': KEY_ID, 'domain_id': 'd' * 32}})
+    client = client_for(make_client, 3)
+
+    key = _keys.create_key(client, 'byok-1', key_spec='AES_256', origin='external',
+                           description='BYOK', reread=False)
+
+    assert actions() == ['create-key']
+    assert (key['key_id'], key['alias'], key['key_spec'], key['origin'], key['description']) == (
+        KEY_ID, 'byok-1', 'AES_256', 'external', 'BYOK')
+    assert (key['key_state'], key['key_state_name'], key['enabled'], key['domain_id']) == (
+        '5', 'pending_import', False, 'd' * 32)
+    assert key['key_usage'] is None and key['default_key'] is False
+
+
+@responses.activate
+def test_create_rereads_by_default(make_client):
+    responses.add(responses.POST, CREATE, json={'key_info': {'key_id': KEY_ID}})
+    responses.add(responses.POST, DESCRIBE, json=key_info())
+    key = _keys.create_key(client_for(make_client, 3), 'byok-1', origin='external')
+    assert actions() == ['create-key', 'describe-key'] and key['creation_date'] == 1735689600
+
+
+@responses.activate
+def test_unclear_create_failure_that_created_nothing_creates_again(make_client, recorder):
+    responses.add(responses.POST, CREATE, status=503, json=FAULT)
+    alias_missing()
+    responses.add(responses.POST, CREATE, json={'key_info': {'key_id': KEY_ID}})
+    client = client_for(make_client, 3)
+
+    key = _keys.create_key(client, 'byok-1', key_spec='AES_256', origin='external', reread=False)
+
+    assert key['key_id'] == KEY_ID
+    assert actions() == ['create-key', 'describe-key', 'list-keys', 'create-key']
+    bodies = [json.loads(call.request.body) for call in responses.calls if call.request.url == CREATE]
+    assert bodies[0] == bodies[1]
+    assert recorder.warnings == [
+        'create-key for alias byok-1 failed with HTTP 503 KMS.0104; no key has the alias, so it is '
+        'created again (attempt 2 of 4).']
+
+
+@responses.activate
+def test_unclear_create_failure_that_created_the_key_uses_it(make_client, recorder):
+    responses.add(responses.POST, CREATE, body=requests.exceptions.ReadTimeout('read timed out'))
+    responses.add(responses.POST, DESCRIBE, json=key_info())
+    client = client_for(make_client, 3)
+
+    key = _keys.create_key(client, 'byok-1', origin='external', reread=False)
+
+    assert actions() == ['create-key', 'describe-key']
+    assert json.loads(responses.calls[1].request.body) == {'key_id': 'alias/byok-1'}
+    assert (key['key_id'], key['key_state']) == (KEY_ID, '5') and recorder.warnings == []
+
+
+@responses.activate
+def test_create_again_meeting_the_alias_uses_the_key_an_earlier_attempt_made(make_client):
+    responses.add(responses.POST, CREATE, status=500, json=FAULT)
+    alias_missing()
+    responses.add(responses.POST, CREATE, status=400,
+                  json={'error': {'error_code': 'KMS.1104', 'error_msg': 'alias exists'}})
+    responses.add(responses.POST, DESCRIBE, json=key_info())
+
+    key = _keys.create_key(client_for(make_client, 3), 'byok-1', origin='external')
+
+    assert key['key_id'] == KEY_ID
+    assert actions() == ['create-key', 'describe-key', 'list-keys', 'create-key', 'describe-key']
+
+
+@responses.activate
+def test_create_again_is_bounded_by_retries(make_client, recorder):
+    for _attempt in range(2):
+        responses.add(responses.POST, CREATE, status=503, json=FAULT)
+        alias_missing()
+    client = client_for(make_client, 1)
+
+    with pytest.raises(KmsError) as caught:
+        _keys.create_key(client, 'byok-1', origin='external')
+
+    assert actions().count('create-key') == 2 and len(recorder.warnings) == 1
+    assert caught.value.status == 503 and caught.value.error_code == 'KMS.0104'
+    assert caught.value.msg.endswith('No key has the alias byok-1, so running the task again is safe.')
+
+
+@responses.activate
+@pytest.mark.parametrize('answer', [
+    dict(status=400, json={'error': {'error_code': 'KMS.1104', 'error_msg': 'alias exists'}}),
+    dict(status=403, json={'error': {'error_code': 'KMS.0303', 'error_msg': 'expired'}}),
+])
+def test_clear_create_failure_is_not_repeated(make_client, answer):
+    responses.add(responses.POST, CREATE, **answer)
+    with pytest.raises(KmsError):
+        _keys.create_key(client_for(make_client, 3), 'byok-1', origin='external')
+    assert actions() == ['create-key']
