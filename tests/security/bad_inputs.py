@@ -255,7 +255,7 @@ TABLE = [
       ['applies only to symmetric keys', 'omit expiration_time'],
       'RSA and EC material is permanent.', 'expiry'),
     R('expiry-oversized', KM, _with(IMPORT_AES, expiration_time='99999999999999999999'),
-      'expiration_time',
+      ['expiration_time is too far in the future', '9999-12-31T23:59:59Z'],
       'A 20-digit expiry is far beyond any date KMS stores; it must be refused locally, naming the option.',
       'expiry'),
     R('pending-days-short', KK, {'key_id': '${aes_enabled}', 'state': 'absent', 'pending_days': 3},
@@ -417,7 +417,7 @@ TABLE = [
       'retries must be between 0 and 20', 'Unbounded retries would hammer the service.', 'type'),
     R('auth-project-id-injection', 'auth:' + KI, dict(TOKEN_AUTH, key_id='${disabled}',
                                                       project_id='${project_id}/kms/enable-key?x='),
-      'project_id',
+      ['project_id', 'is malformed', '32 hexadecimal characters'],
       'The project ID becomes part of the request URL: path or query characters in it must be refused, '
       'or a read could turn into another action (here enable-key).', 'malformed id'),
     R('auth-project-unknown', 'auth:' + KM, auth(**_with(AKSK_AUTH, project_id=None, project_name='secbad-nowhere')),
