@@ -114,6 +114,10 @@ notes:
     refuses to change them.
   - KMS needs a key to wait at least 7 days before it is deleted; until then the deletion can be
     cancelled with O(cancel_deletion=true).
+  - If creating the key fails without a clear answer (a server error or a lost connection), the
+    module looks the alias up. A key with it is the key just created; no key means nothing was
+    created, and the key is created again, at most O(retries) times, with a warning each time.
+    A key is never created twice.
 seealso:
   - module: dew.kms.kms_key_info
     description: Look up keys without changing them.

@@ -122,8 +122,11 @@ notes:
   - A first import costs three API calls (read the key, fetch import parameters, import), a
     key that has its material already one call.
   - If the import call fails without a clear answer (a server error or a lost connection), the
-    module reads the key again; when the key has its material then, the import succeeded and it
-    is not repeated.
+    module reads the key again. When the key has its material then, the import succeeded and it
+    is not repeated. When the key still waits for its material, nothing was imported; with
+    plaintext input the module fetches new parameters and imports again, at most
+    O(retries) times, with a warning each time; with pre-wrapped input it fails and says that
+    running the task again is safe.
   - If the import token expires between fetching it and the import, the module fetches new
     parameters once and imports again (plaintext input only).
 seealso:
