@@ -134,8 +134,10 @@ options:
       - How many times a request is retried after a connection error, HTTP 429 (throttling) or a
         5xx answer, with jittered exponential backoff; C(Retry-After) is honoured (at most 60 seconds).
         Each retry shows a warning.
-      - Requests that change key state are retried only when they certainly changed nothing
-        (HTTP 429, or no connection could be made).
+      - Requests that change key state are never resent blindly. They are retried when they
+        certainly changed nothing (HTTP 429, or no connection could be made), or when the key
+        state read back after an unclear failure shows that nothing happened (an import into a
+        key still waiting for import, a key creation whose alias does not exist).
       - V(0) disables retries.
     type: int
     default: 3
