@@ -99,7 +99,7 @@ options:
     description:
       - When KMS deletes imported symmetric material again, as epoch seconds (V(1893456000)) or an
         ISO 8601 date and time (V(2030-01-01T00:00:00Z); without a time, midnight UTC). It must be
-        in the future.
+        in the future, and at most V(9999-12-31T23:59:59Z).
       - Not set means the material does not expire. RSA and EC material never expires; the module
         fails when this is set for such a key.
       - Only applied when the material is imported. For a key that already has its material the
