@@ -24,11 +24,9 @@ description:
     the material with M(dew.kms.kms_key_material); until then O(enabled) is ignored with a warning.
 author:
   - dew.kms developers (!UNKNOWN)
-requirements:
-  - python >= 3.9
-  - requests >= 2.25
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.requirements
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 options:

@@ -22,11 +22,9 @@ description:
     method of the result dictionary.
 author:
   - dew.kms developers (!UNKNOWN)
-requirements:
-  - python >= 3.9
-  - requests >= 2.25
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.requirements
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 options:

@@ -22,12 +22,10 @@ description:
     as a standard SubjectPublicKeyInfo with LF line endings.
 author:
   - dew.kms developers (!UNKNOWN)
-requirements:
-  - python >= 3.9
-  - requests >= 2.25
-  - cryptography >= 3.4
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.requirements
+  - dew.kms.requirements.cryptography
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - action_common_attributes.files  # short form: the FQCN resolves to the "files" fragment
