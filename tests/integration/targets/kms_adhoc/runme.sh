@@ -2,6 +2,8 @@
 # The ad-hoc commands of the module documentation, with the credentials in environment
 # variables only: `ansible localhost -m dew.kms.<module> -a ...`. No `set -x`: it would print
 # the secret key.
+# check() evaluates its argument when it runs, so its single-quoted expressions are meant:
+# shellcheck disable=SC2016
 set -eu
 
 workdir=$(mktemp -d)
