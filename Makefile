@@ -99,8 +99,16 @@ test: lint docs-lint build-check sanity units integration emulator-test bench-sm
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
+# The modules claim Python 3.9+: the compile test also runs on the other versions found here.
+COMPILE_PYTHONS := $(foreach v,3.9 3.10 3.11 3.12,$(if $(call find_python,$(v)),$(v)))
+COMPILE_PATH := $(subst $(eval) ,:,$(foreach v,$(COMPILE_PYTHONS),$(dir $(call find_python,$(v)))))
+
 sanity: $(NEW)/.done tree ## ansible-test sanity on the newest ansible-core, no ignore file
 	$(ANSIBLE_TEST_NEW) sanity $(ANSIBLE_TEST_FLAGS) --python 3.13
+	for version in $(COMPILE_PYTHONS); do \
+	  cd $(TREE) && PATH="$(COMPILE_PATH):$$PATH" $(CURDIR)/$(NEW)/bin/ansible-test sanity --test compile \
+	    $(ANSIBLE_TEST_FLAGS) --python $$version || exit 1; \
+	done
 
 .PHONY: units
 units: units-new units-old ## unit tests on both ansible-core versions
