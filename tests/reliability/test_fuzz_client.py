@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harness import budget, import_collection, record_figure
 
-EXAMPLES = int(os.environ.get("RELIABILITY_CLIENT_FUZZ_EXAMPLES", 0)) or budget(80, 1500)
+EXAMPLES = int(os.environ.get("RELIABILITY_CLIENT_FUZZ_EXAMPLES", 0)) or budget(80, 500)
 KEY_ID = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
 MAX_CALLS = 200   # a fake answers at most this many requests per example: no unbounded loops
 
@@ -220,6 +220,8 @@ F2_CREATE = "FINDINGS.md F2d: a create-key answer without key_info.key_id raises
 F2_EXPIRY = ("FINDINGS.md F2e: an absurd expiration_time from the service raises"
              " OSError/OverflowError in _keys.iso8601")
 KNOWN_BROKEN = {
+    # after an unclear failure (5xx) of the import the key is described again: F2c
+    "import_wrapped_material": F2_KEY_OBJECT,
     "describe_key": F2_KEY_OBJECT,
     "describe_key_by_alias": F2_KEY_OBJECT,
     "list_keys": F2_KEY_OBJECT,
@@ -258,6 +260,7 @@ def test_any_kms_answer_ends_in_kms_error_or_a_result(operation, auth, collectio
     @given(st.lists(answers, min_size=1, max_size=6))
     @example([(200, {}, b'{"key_info": "not an object"}')])
     @example([(200, {}, b'{"key_details": ["not an object"], "key_info": [1]}')])
+    @example([(500, {}, b""), (200, {}, b'{"key_info": 1}')])
     @example([(200, {}, json.dumps({"public_key": VALID_PUBLIC_KEY, "import_token": "t",
                                     "expiration_time": "9" * 20}).encode())])
     def check(drawn):

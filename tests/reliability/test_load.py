@@ -199,7 +199,8 @@ def _contended(emulator, collections_root):
 @pytest.mark.parametrize("clients", [CLIENTS])
 def test_load_mixed_actions(clients, tmp_path, collections_root):
     workdir = tmp_path / "emulator"
-    emulator = Emulator(workdir).start()
+    # the default quota of 1000 keys per project is reached in about a minute of this mix
+    emulator = Emulator(workdir, "--key-quota", 1000000).start()
     restarted = None
     try:
         emulator.reset_stats()
@@ -237,7 +238,7 @@ def test_load_mixed_actions(clients, tmp_path, collections_root):
         # --- the state survives a restart: every key as its client left it -----------------
         with sqlite3.connect(str(emulator.state_file)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        restarted = Emulator(workdir, log_name="emulator-2.log").start()
+        restarted = Emulator(workdir, "--key-quota", 1000000, log_name="emulator-2.log").start()
         client = make_client(collections_root, restarted.module_options(auth="aksk"))
         from ansible_collections.dew.kms.plugins.module_utils import _keys
         stored = {key["key_id"]: key for key in _keys.list_keys(client)}
