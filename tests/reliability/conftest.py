@@ -2,10 +2,13 @@
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-from harness import Emulator, build_collection_tree
+from harness import OUTPUT_DIR, Emulator, build_collection_tree
 
-# No example database: nothing is written into the checkout (.hypothesis/), runs are independent.
+# No example database (runs are independent), and Hypothesis's own caches go to the ignored
+# test output directory instead of .hypothesis/ in the checkout.
+set_hypothesis_home_dir(str(OUTPUT_DIR / "hypothesis"))
 settings.register_profile("reliability", database=None, deadline=None)
 settings.load_profile("reliability")
 
