@@ -86,7 +86,7 @@ key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 write('rsa-2048.pem', key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption()))
 PY
-ls -l "$BYOK_DEMO_MATERIAL_DIR" | sed 1d
+find "$BYOK_DEMO_MATERIAL_DIR" -type f -printf '%M %s bytes  %p\n' | sort -k4
 
 step "Running ansible-playbook dew.kms.byok_demo"
 cat >"$work/inventory.yml" <<'YAML'
