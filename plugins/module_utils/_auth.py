@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsConfigError,
     KmsError,
+    expect_object,
     missing_library,
+    unexpected_answer,
 )
 
 # option -> environment variables, first found wins
@@ -561,7 +563,12 @@ class PasswordAuthenticator(TokenAuthenticator):
             raise KmsError('IAM token request for user %s returned no X-Subject-Token header; check '
                            'iam_endpoint (%s).' % (config.username, config.iam_endpoint),
                            status=answer.status, request_id=answer.request_id)
-        project = ((answer.data or {}).get('token') or {}).get('project') or {}
+        operation = 'IAM token request for user %s' % config.username
+        checks = dict(hint='Check iam_endpoint (%s).' % config.iam_endpoint, status=answer.status,
+                      request_id=answer.request_id)
+        data = expect_object(answer.data, operation, **checks)
+        project = expect_object(data.get('token'), operation, what='token', **checks).get('project') or {}
+        project = expect_object(project, operation, what='token.project', **checks)
         if self._project_id is None and project.get('id'):
             # it goes into every KMS URL: checked like a configured one
             self._project_id = validate_project_id(project['id'], 'The IAM token of user %s'
@@ -598,7 +605,13 @@ def lookup_project_id(client, config):
                                 _describe_option('region')))
     answer = client.iam_request('GET', '/projects', query={'name': name},
                                 operation='IAM project lookup for project %s' % name)
-    projects = [p for p in (answer.data or {}).get('projects') or [] if isinstance(p, dict)]
+    operation = 'IAM project lookup for project %s' % name
+    checks = dict(hint='Check iam_endpoint (%s).' % config.iam_endpoint, status=answer.status,
+                  request_id=answer.request_id)
+    projects = expect_object(answer.data, operation, **checks).get('projects')
+    if not isinstance(projects, list):
+        raise unexpected_answer(operation, detail='projects is not a list', **checks)
+    projects = [p for p in projects if isinstance(p, dict)]
     matching = [p for p in projects if p.get('name') == name and p.get('id')] or projects
     if len(matching) != 1:
         raise KmsConfigError('IAM project lookup for project %s found %d projects; set project_id '

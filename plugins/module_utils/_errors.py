@@ -243,6 +243,26 @@ def describe_operation(operation, key_id=None):
     return operation
 
 
+def unexpected_answer(operation, key_id=None, detail='not a JSON object', hint='Check the endpoint.',
+                      status=None, request_id=None):
+    """KmsError for a successful answer of an unexpected shape (wrong endpoint, gateway, broken service)."""
+    return KmsError('%s returned an unexpected answer (%s). %s'
+                    % (describe_operation(operation, key_id), detail, hint),
+                    status=status, request_id=request_id)
+
+
+def expect_object(value, operation, key_id=None, what=None, **kwargs):
+    """``value`` if it is a JSON object (dict), else the ``unexpected_answer`` KmsError.
+
+    ``what`` names the part of the answer that was read (e.g. ``key_info``); ``kwargs`` go to
+    ``unexpected_answer`` (hint, status, request_id).
+    """
+    if isinstance(value, dict):
+        return value
+    detail = '%s is not a JSON object' % what if what else 'not a JSON object'
+    raise unexpected_answer(operation, key_id, detail, **kwargs)
+
+
 def error_from_response(operation, status, body, request_id=None, key_id=None, hint=None):
     """Build the typed KmsError for a non-2xx HTTP answer.
 

@@ -25,6 +25,8 @@ from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsError,
     KmsInputError,
     KmsNotFoundError,
+    expect_object,
+    unexpected_answer,
 )
 
 KEY_ID_RE = re.compile(r'^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$')
@@ -63,8 +65,8 @@ _WRAPPED_MATERIAL_RE = re.compile(r'^[0-9a-zA-Z+/=]{344,360}$')
 
 # ----------------------------------------------------------------------------- normalising
 
-def epoch_seconds(value):
-    """Epoch seconds (int) from an API timestamp: int, or decimal string in s or ms; else None."""
+def _epoch_number(value):
+    """Epoch seconds (int) from int or decimal string in s or ms, without an upper bound; else None."""
     if value is None or value == '':
         return None
     try:
@@ -78,12 +80,31 @@ def epoch_seconds(value):
     return number
 
 
+def epoch_seconds(value):
+    """Epoch seconds (int) from an API timestamp: int, or decimal string in s or ms; else None.
+
+    None too for a moment after ``MAX_EXPIRATION_TIME``, which no date can render.
+    """
+    number = _epoch_number(value)
+    if number is None or number > MAX_EXPIRATION_TIME:
+        return None
+    return number
+
+
 def iso8601(seconds):
-    """'2030-01-01T00:00:00Z' for epoch seconds, None for None."""
+    """'2030-01-01T00:00:00Z' for epoch seconds; None for None or a moment no date can render."""
     if seconds is None:
         return None
-    moment = datetime.datetime.fromtimestamp(int(seconds), tz=datetime.timezone.utc)
+    try:
+        moment = datetime.datetime.fromtimestamp(int(seconds), tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _key_info(answer, operation, key_id=None):
+    """The ``key_info`` object of a describe-key / create-key answer; KmsError if it is not one."""
+    return expect_object(answer.get('key_info'), 'KMS %s' % operation, key_id, what='key_info')
 
 
 def normalize_key(info):
@@ -192,7 +213,7 @@ def parse_expiration_time(value, now=None, field='expiration_time'):
         return None
     text = str(value).strip()
     if re.match(r'^\d+$', text):
-        seconds = epoch_seconds(text)
+        seconds = _epoch_number(text)
     else:
         seconds = _parse_iso8601(text, field)
     if seconds is None:
@@ -247,7 +268,8 @@ def describe_key(client, key_ref):
                 error_code='KMS.0207')
         return key
     validate_key_id(key_ref)
-    return normalize_key(client.call('describe-key', {'key_id': key_ref}, key_id=key_ref).get('key_info') or {})
+    return normalize_key(_key_info(client.call('describe-key', {'key_id': key_ref}, key_id=key_ref),
+                                   'describe-key', key_ref))
 
 
 def find_key_by_alias(client, alias):
@@ -255,8 +277,8 @@ def find_key_by_alias(client, alias):
     validate_alias(alias)
     if not getattr(client, '_dew_alias_describe_refused', False):
         try:
-            info = client.call('describe-key', {'key_id': ALIAS_PREFIX + alias},
-                               key_id=ALIAS_PREFIX + alias).get('key_info') or {}
+            info = _key_info(client.call('describe-key', {'key_id': ALIAS_PREFIX + alias},
+                                         key_id=ALIAS_PREFIX + alias), 'describe-key', ALIAS_PREFIX + alias)
         except KmsError as err:
             if err.error_code not in _ALIAS_REFUSED_CODES:
                 raise
@@ -313,7 +335,11 @@ def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern
     keys, seen_markers = [], set()
     while True:
         page = client.call('list-keys', dict(body))
-        keys.extend(key for key in (normalize_key(info) for info in page.get('key_details') or [])
+        details = page.get('key_details') or []
+        if not isinstance(details, list):
+            raise unexpected_answer('KMS list-keys', detail='key_details is not a list')
+        infos = [expect_object(info, 'KMS list-keys', what='an element of key_details') for info in details]
+        keys.extend(key for key in (normalize_key(info) for info in infos)
                     if key_matches(key, key_state, key_spec, origin, alias_pattern))
         marker = str(page.get('next_marker') or '')
         if str(page.get('truncated')).lower() != 'true' or not marker or marker in seen_markers:
@@ -348,7 +374,7 @@ def create_key(client, alias, key_spec=None, key_usage=None, origin=None, descri
     for attempt in range(1, attempts + 1):
         try:
             # create-key is not idempotent: the client never repeats it blindly
-            info = client.call('create-key', body, idempotent=False).get('key_info') or {}
+            answer = client.call('create-key', body, idempotent=False)
             break
         except KmsError as err:
             if attempt > 1 and err.error_code == 'KMS.1104':
@@ -371,6 +397,9 @@ def create_key(client, alias, key_spec=None, key_usage=None, origin=None, descri
                                error_msg=err.error_msg, request_id=err.request_id)
             warn('create-key for alias %s failed with %s; no key has the alias, so it is created '
                  'again (attempt %d of %d).' % (alias, failure_summary(err), attempt + 1, attempts))
+    info = _key_info(answer, 'create-key for alias %s' % alias)
+    if not isinstance(info.get('key_id'), str) or not info['key_id']:
+        raise unexpected_answer('KMS create-key for alias %s' % alias, detail='key_info.key_id is missing')
     if reread:
         return describe_key(client, info['key_id'])
     sent = dict(body, key_id=info.get('key_id'), domain_id=info.get('domain_id'), default_key_flag='0',

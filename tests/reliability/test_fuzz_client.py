@@ -212,23 +212,10 @@ OPERATIONS = sorted(["call", "call_not_idempotent", "describe_key", "describe_ke
                      "encrypt_decrypt", "import_material", "import_wrapped_material",
                      "delete_material"])
 
-# Operations that end in another exception than KmsError for some answers (FINDINGS.md F2).
-# The xfail markers are strict: they must go when the problem is fixed.
-F2_KEY_OBJECT = ("FINDINGS.md F2c: a key_info / key_details[] element that is not a JSON object"
-                 " raises AttributeError in _keys.normalize_key")
-F2_CREATE = "FINDINGS.md F2d: a create-key answer without key_info.key_id raises KeyError"
-F2_EXPIRY = ("FINDINGS.md F2e: an absurd expiration_time from the service raises"
-             " OSError/OverflowError in _keys.iso8601")
-KNOWN_BROKEN = {
-    # after an unclear failure (5xx) of the import the key is described again: F2c
-    "import_wrapped_material": F2_KEY_OBJECT,
-    "describe_key": F2_KEY_OBJECT,
-    "describe_key_by_alias": F2_KEY_OBJECT,
-    "list_keys": F2_KEY_OBJECT,
-    "create_key": F2_CREATE,
-    "get_import_params": F2_EXPIRY,
-    "import_material": F2_EXPIRY,
-}
+# Operations that end in another exception than KmsError for some answers, each with the
+# FINDINGS.md entry that names the problem. The xfail markers are strict: an entry must go when
+# the problem is fixed.
+KNOWN_BROKEN = {}
 NO_SHRINK = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 _examples = {}
@@ -271,14 +258,7 @@ def test_any_kms_answer_ends_in_kms_error_or_a_result(operation, auth, collectio
     record_figure("client_fuzz_examples", dict(_examples))
 
 
-IAM_BROKEN = {
-    "password": ("FINDINGS.md F2b: an IAM token answer whose body is not a JSON object raises"
-                 " AttributeError in _auth.PasswordAuthenticator._fetch_token"),
-    "aksk-lookup": ("FINDINGS.md F2a: an IAM project lookup answer of an unexpected shape raises"
-                    " AttributeError/TypeError/KeyError in _auth.lookup_project_id"),
-    "password-lookup": ("FINDINGS.md F2a/F2b: IAM answers of an unexpected shape raise in"
-                        " _auth"),
-}
+IAM_BROKEN = {}  # auth -> FINDINGS.md entry, as KNOWN_BROKEN
 
 
 @pytest.mark.parametrize("auth", ["password", "aksk-lookup", "password-lookup"])
@@ -303,8 +283,7 @@ def test_any_iam_answer_ends_in_kms_error_or_a_result(auth, collections_root, re
     record_figure("client_fuzz_examples", dict(_examples))
 
 
-@pytest.mark.xfail(strict=True, reason=F2_EXPIRY)
-@NO_SHRINK
+@SETTINGS
 @given(value=st.text(max_size=30) | st.integers(min_value=-2 ** 80, max_value=2 ** 80).map(str))
 @example(value="9" * 20)
 def test_any_service_timestamp_renders(value, collections_root):

@@ -99,15 +99,23 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_any
 
+    def __getattr__(self, name):
+        # http.server answers a method without a do_<METHOD> (TRACE, CONNECT, lower-case post...)
+        # with its own HTML 501; do_any answers it as the service does (405 KMS.0215 on a known
+        # path), with X-Request-Id and a line in the request log
+        if name.startswith("do_"):
+            return self.do_any
+        raise AttributeError(name)
+
     def _read_body(self):
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked()
-        try:
-            length = int(length or 0)
-        except ValueError:
+        length = (length or "0").strip()
+        if not (length.isascii() and length.isdigit()):  # e.g. "abc", "-1", "+5", "1_0"
             self.close_connection = True
             return b"", True
+        length = int(length)
         if length > MAX_BODY_BYTES:
             if length > MAX_DRAINED_BYTES:
                 self.close_connection = True

@@ -9,10 +9,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
+import responses
 
 from ansible_collections.dew.kms.plugins.module_utils import _auth
 from ansible_collections.dew.kms.plugins.module_utils._auth import resolve_config
-from ansible_collections.dew.kms.plugins.module_utils._errors import KmsConfigError
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsConfigError, KmsError
+from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import IAM, KEY_ID, PROJECT_ID
 
 BASE_ENV = {'HW_REGION_NAME': 'eu-de'}
 
@@ -350,3 +352,37 @@ def test_secure_yaml_is_merged(tmp_path, monkeypatch):
     (tmp_path / 'secure.yaml').write_text(u'clouds:\n  c:\n    auth: {password: SECUREPW}\n')
     config = resolve_config({'cloud': 'c'}, env={'HOME': str(tmp_path)})
     assert (config.auth_mode, config.password) == ('password', 'SECUREPW')
+
+
+# --------------------------------------------------------------------------- IAM answers of an unexpected shape
+
+@responses.activate
+@pytest.mark.parametrize('answer', [dict(body='<html>a login page</html>'), dict(json={'projects': True}),
+                                    dict(json=[1]), dict(json={})])
+def test_project_lookup_answer_of_unexpected_shape_is_kms_error(make_client, answer):
+    responses.add(responses.GET, IAM + '/projects?name=eu-de', **answer)
+    client = make_client(access_key='AK', secret_key='SK')
+    with pytest.raises(KmsError) as caught:
+        client.call('describe-key', {'key_id': KEY_ID})
+    assert 'IAM project lookup for project eu-de returned an unexpected answer' in caught.value.msg
+    assert 'Check iam_endpoint (%s).' % IAM in caught.value.msg
+
+
+@responses.activate
+def test_project_lookup_entry_without_id_is_config_error(make_client):
+    responses.add(responses.GET, IAM + '/projects?name=eu-de', json={'projects': [{}]})
+    with pytest.raises(KmsConfigError, match='IAM project lookup for project eu-de returned a project id'):
+        make_client(access_key='AK', secret_key='SK').call('describe-key', {'key_id': KEY_ID})
+
+
+@responses.activate
+@pytest.mark.parametrize('answer', [dict(body='<html>a login page</html>'), dict(json={'token': 'x'}),
+                                    dict(json={'token': {'project': 'x'}}), dict(json={})])
+def test_token_answer_of_unexpected_shape_is_kms_error(make_client, answer):
+    responses.add(responses.POST, IAM + '/auth/tokens?nocatalog=true', status=201,
+                  headers={'X-Subject-Token': 'ISSUED'}, **answer)
+    client = make_client(username='alice', password='s3cret', domain_name='ACME', project_id=PROJECT_ID)
+    with pytest.raises(KmsError) as caught:
+        client.call('describe-key', {'key_id': KEY_ID})
+    assert 'IAM token request for user alice returned an unexpected answer' in caught.value.msg
+    assert 's3cret' not in caught.value.msg

@@ -182,3 +182,43 @@ def test_clear_create_failure_is_not_repeated(make_client, answer):
     with pytest.raises(KmsError):
         _keys.create_key(client_for(make_client, 3), 'byok-1', origin='external')
     assert actions() == ['create-key']
+
+
+# --------------------------------------------------------------------------------- unexpected answers
+
+@responses.activate
+@pytest.mark.parametrize('answer', [{'key_info': 'x'}, {'key_info': [1]}, {}])
+def test_describe_answer_without_key_object_is_kms_error_naming_describe_key(make_client, answer):
+    responses.add(responses.POST, DESCRIBE, json=answer)
+    with pytest.raises(KmsError) as caught:
+        _keys.describe_key(client_for(make_client, 0), KEY_ID)
+    assert 'KMS describe-key for key %s returned an unexpected answer (key_info' % KEY_ID in caught.value.msg
+    assert 'Check the endpoint.' in caught.value.msg
+
+
+@responses.activate
+@pytest.mark.parametrize('answer', [{'key_details': ['x']}, {'key_details': 'x'}])
+def test_list_answer_of_unexpected_shape_is_kms_error_naming_list_keys(make_client, answer):
+    responses.add(responses.POST, LIST, json=answer)
+    with pytest.raises(KmsError, match='KMS list-keys returned an unexpected answer'):
+        _keys.list_keys(client_for(make_client, 0))
+
+
+@responses.activate
+@pytest.mark.parametrize('reread', [True, False])
+@pytest.mark.parametrize('answer', [{}, {'key_info': {}}, {'key_info': 'x'}, {'key_info': {'key_id': 7}}])
+def test_create_answer_without_key_id_is_kms_error_naming_create_key(make_client, answer, reread):
+    responses.add(responses.POST, CREATE, json=answer)
+    with pytest.raises(KmsError, match='KMS create-key for alias byok-1 returned an unexpected answer'):
+        _keys.create_key(client_for(make_client, 0), 'byok-1', origin='external', reread=reread)
+    assert actions() == ['create-key']
+
+
+@pytest.mark.parametrize('value', ['9' * 20, 253402300800, str(2 ** 80), -5, 'x'])
+def test_timestamps_that_no_date_can_render_are_none(value):
+    assert _keys.epoch_seconds(value) is None
+    assert _keys.iso8601(10 ** 20) is None
+
+
+def test_latest_renderable_timestamp_still_renders():
+    assert _keys.iso8601(_keys.epoch_seconds(_keys.MAX_EXPIRATION_TIME)) == '9999-12-31T23:59:59Z'
