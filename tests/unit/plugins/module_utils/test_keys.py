@@ -214,11 +214,13 @@ def test_create_answer_without_key_id_is_kms_error_naming_create_key(make_client
     assert actions() == ['create-key']
 
 
-@pytest.mark.parametrize('value', ['9' * 20, 253402300800, str(2 ** 80), -5, 'x'])
+@pytest.mark.parametrize('value', ['9' * 20, 253402300799 * 1000 + 1000, str(2 ** 80), -5, 'x'])
 def test_timestamps_that_no_date_can_render_are_none(value):
     assert _keys.epoch_seconds(value) is None
     assert _keys.iso8601(10 ** 20) is None
 
 
 def test_latest_renderable_timestamp_still_renders():
-    assert _keys.iso8601(_keys.epoch_seconds(_keys.MAX_EXPIRATION_TIME)) == '9999-12-31T23:59:59Z'
+    # 13 digits and more are milliseconds
+    latest = _keys.epoch_seconds(_keys.MAX_EXPIRATION_TIME * 1000 + 999)
+    assert _keys.iso8601(latest) == '9999-12-31T23:59:59Z'
