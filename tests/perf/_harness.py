@@ -62,8 +62,8 @@ class Emulator:
                  profile_out=None, state_file=None):
         self.python = python
         self.workdir = workdir
-        self.state_file = state_file or os.path.join(workdir, 'emulator-%d.sqlite'
-                                                      % time.monotonic_ns())
+        self.state_file = state_file or os.path.join(
+            workdir, 'emulator-%d.sqlite' % time.monotonic_ns())
         if seed_state and os.path.exists(seed_state) and not state_file:
             shutil.copyfile(seed_state, self.state_file)
         self.latency_ms = latency_ms

@@ -329,7 +329,7 @@ class Bench:
         plan = [('A-on', 100), ('A-off', 100), ('B', 10), ('B+pipelining', 10), ('C', 100)]
         callbacks = os.path.join(h.HERE, 'callback_plugins')
         for name, n in plan:
-            scenario = name.split('+')[0]
+            scenario = name.split('+', maxsplit=1)[0]
             if scenario not in self.args.scenarios:
                 continue
             prof = os.path.join(self.workdir, 'pyspy-%s.txt' % name)

@@ -328,7 +328,7 @@ def run_playbook(collections_root, workdir, playbook, extra_vars=None, timeout=6
         command.append("-" + "v" * verbosity)
     started = time.monotonic()
     completed = subprocess.run(command, cwd=str(workdir), env=run_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=timeout)
+                               stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
     return PlaybookRun(completed, time.monotonic() - started, result_file)
 
 

@@ -44,7 +44,7 @@ def run_role(collections_root, workdir, kms_options, keys, timeout=600, **role_v
     """Run the role for ``keys`` ([(alias, path, material)]); returns the PlaybookRun."""
     extra = {"kms_options": kms_options,
              "byok_keys": [{"alias": alias, "key_material_path": path}
-                           for alias, path, _ in keys]}
+                           for alias, path, _material in keys]}
     extra.update(role_vars)
     return run_playbook(collections_root, workdir, ROLE_PLAYBOOK, extra, timeout=timeout)
 

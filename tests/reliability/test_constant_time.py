@@ -12,7 +12,6 @@ Bearer tokens (IAM tokens, security tokens) are looked up by their SHA-256 in th
 """
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -43,7 +43,7 @@ def test_role_imports_every_key_through_faults(faulty_emulator, collections_root
         keys = make_materials(tmp_path / "material", KEYS, "faults")
 
         runs = []
-        for _ in range(MAX_RUNS):
+        for _run in range(MAX_RUNS):
             run = run_role(collections_root, tmp_path / "play", options, keys)
             runs.append(run)
             results = (run.results() or {}).get("results") or []
@@ -89,7 +89,7 @@ def test_role_imports_every_key_through_faults(faulty_emulator, collections_root
         for result in (run.results() or {}).get("results") or []:
             if result.get("verified"):
                 verified[result["alias"]] = True
-    for alias, _, _ in keys:
+    for alias, _path, _material in keys:
         assert by_alias[alias]["key_state"] == "2", by_alias[alias]
         assert verified.get(alias), "key %s was never verified" % alias
 
@@ -98,7 +98,7 @@ def test_role_imports_every_key_through_faults(faulty_emulator, collections_root
     for call in calls:
         if call["action"] == "import-key-material":
             imports[call["key_id"]].append(call)
-    for alias, _, _ in keys:
+    for alias, _path, _material in keys:
         key_id = by_alias[alias]["key_id"]
         attempts = imports[key_id]
         successes = [i for i, call in enumerate(attempts) if call["status"] == 200]

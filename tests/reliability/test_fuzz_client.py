@@ -27,6 +27,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
 
 # --------------------------------------------------------------------------- strategies
 
+
 def _valid_public_key():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,7 +74,7 @@ shaped = st.one_of(
             {}, optional={"id": json_values})})}),
     st.fixed_dictionaries({}, optional={"projects": st.lists(
         json_values | st.fixed_dictionaries({}, optional={"id": json_values,
-                                                           "name": json_values}),
+                                                          "name": json_values}),
         max_size=3) | json_values}),
 )
 bodies = st.one_of(
@@ -104,9 +105,9 @@ answers = st.tuples(statuses, headers, bodies)
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 IAM = "https://iam.test.invalid/v3"
 # what a working IAM answers (the KMS tests fuzz only the KMS answers)
-GOOD_IAM = [(201, {"X-Subject-Token": "fuzz-iam-token"},
+GOOD_IAM = ((201, {"X-Subject-Token": "fuzz-iam-token"},
              json.dumps({"token": {"project": {"id": PROJECT_ID, "name": "eu-de"}}}).encode()),
-            (200, {}, json.dumps({"projects": [{"id": PROJECT_ID, "name": "eu-de"}]}).encode())]
+            (200, {}, json.dumps({"projects": [{"id": PROJECT_ID, "name": "eu-de"}]}).encode()))
 
 
 class FakeSession:
@@ -236,7 +237,7 @@ def _check_operation(collections_root, run, kms_answers, auth, iam_answers=GOOD_
 @pytest.mark.parametrize("auth", ["token", "aksk", "password"])
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_any_kms_answer_ends_in_kms_error_or_a_result(operation, auth, collections_root,
-                                                     request):
+                                                      request):
     known = KNOWN_BROKEN.get(operation)
     if known:
         request.applymarker(pytest.mark.xfail(strict=True, reason=known))
@@ -326,7 +327,7 @@ def test_normalize_key_of_any_key_info(info, collections_root):
 
 @SETTINGS
 @given(value=header_values | st.sampled_from(["1e400", "-0", "  7  ", "NaN", "Infinity",
-                                        "Mon, 01 Jan 0001 00:00:00 GMT"]))
+                                             "Mon, 01 Jan 0001 00:00:00 GMT"]))
 def test_retry_after_is_bounded(value, collections_root):
     import_collection(collections_root)
     from ansible_collections.dew.kms.plugins.module_utils._client import (

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from caller import Caller, sign
+from caller import Caller
 from harness import Emulator, budget, record_figure
 
 EXAMPLES = int(os.environ.get("RELIABILITY_EMULATOR_FUZZ_EXAMPLES", 0)) or budget(600, 6000)
@@ -227,7 +227,7 @@ header_names = st.sampled_from([
     "X-Sdk-Content-Sha256", "Content-Encoding"]) | st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}",
                                                                  fullmatch=True)
 header_texts = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255,
-                                               blacklist_characters="\r\n"), max_size=60)
+                                              blacklist_characters="\r\n"), max_size=60)
 path_texts = st.lists(st.one_of(
     st.sampled_from(["v1.0", "kms", "v3", "auth", "tokens", "projects", "__emulator", "stats",
                      "describe-key", "list-keys", "..", ".", "", "%2F", "%00", "%ff", "v3.0",
@@ -257,7 +257,7 @@ def _raw_requests(target):
         if draw(st.booleans()):
             headers["Content-Type"] = draw(st.sampled_from(
                 ["application/json", "application/json;charset=utf-8", "text/plain", ""]))
-        for _ in range(draw(st.integers(0, 4))):
+        for _header in range(draw(st.integers(0, 4))):
             headers[draw(header_names)] = draw(header_texts)
         body = draw(st.one_of(st.binary(max_size=300),
                               st.sampled_from([b"{}", b"[]", b"null", b'{"key_id":', b"\xff\xfe",

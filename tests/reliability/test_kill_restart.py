@@ -104,8 +104,8 @@ def test_sigkill_mid_run_then_restart_converges(collections_root, tmp_path):
         client = make_client(collections_root, second.module_options(auth="aksk"))
         from ansible_collections.dew.kms.plugins.module_utils import _keys
         keys_by_alias = {key["alias"]: key for key in _keys.list_keys(client)}
-        assert sorted(keys_by_alias) == sorted(alias for alias, _, _ in keys)
-        for alias, _, material in keys:
+        assert sorted(keys_by_alias) == sorted(alias for alias, _path, _material in keys)
+        for alias, _path, material in keys:
             key = keys_by_alias[alias]
             assert key["key_state"] == "2" and key["origin"] == "external", key
             probe = base64.b64encode(os.urandom(18)).decode("ascii")
@@ -113,12 +113,12 @@ def test_sigkill_mid_run_then_restart_converges(collections_root, tmp_path):
             _keys.delete_material(client, key)
             pending = _keys.describe_key(client, key["key_id"])
             assert pending["key_state"] == "5"
-            changed, _, _ = _keys.import_material(client, pending, material=material)
+            changed, _before, _after = _keys.import_material(client, pending, material=material)
             assert changed
             assert _keys.decrypt_data(client, cipher_text) == probe
 
         # negative control: a different material is refused (KMS.2606), the right one is not
-        alias, _, material = keys[0]
+        alias, _path, material = keys[0]
         key = keys_by_alias[alias]
         _keys.delete_material(client, key)
         pending = _keys.describe_key(client, key["key_id"])

@@ -77,8 +77,8 @@ class Worker(threading.Thread):
 
     def _own(self, state=None, origin=None):
         keys = [k for k, v in self.keys.items()
-                if (state is None or v["state"] == state) and (origin is None
-                                                             or v["origin"] == origin)]
+                if (state is None or v["state"] == state)
+                and (origin is None or v["origin"] == origin)]
         return self.random.choice(keys) if keys else None
 
     def step(self):

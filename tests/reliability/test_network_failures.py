@@ -44,7 +44,7 @@ class HangingServer:
         self.sock.settimeout(0.1)
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _address = self.sock.accept()
             except OSError:
                 continue
             self.connections.append(conn)
@@ -238,8 +238,8 @@ def test_modules_report_network_failures(hanging_server, tls_emulator, wrong_ca,
     cases["insecure"] = dict(good, words=[])
     tasks = "".join(TASK % {"name": name, "timeout": TIMEOUT} for name in cases)
     names = ", ".join("'%s': result_%s" % (name, name) for name in cases)
-    run = run_playbook(collections_root, tmp_path, NETWORK_PLAYBOOK % {"tasks": tasks,
-                                                                        "names": names},
+    run = run_playbook(collections_root, tmp_path,
+                       NETWORK_PLAYBOOK % {"tasks": tasks, "names": names},
                        {"cases": cases}, timeout=300)
     results = run.results()
     assert results is not None, run.output[-3000:]

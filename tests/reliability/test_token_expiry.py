@@ -176,7 +176,7 @@ def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collection
 
     key = _pending_key(client)
     expiring = _ExpiringClient(client, emulator, expire_times=1)
-    changed, _, after = _keys.import_material(expiring, key, material=os.urandom(32))
+    changed, _before, after = _keys.import_material(expiring, key, material=os.urandom(32))
     assert changed and after["key_state"] == "2"
     assert expiring.calls == [("get-parameters-for-import", "ok"),
                               ("import-key-material", "KMS.2601"),
@@ -191,6 +191,6 @@ def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collection
         _keys.import_material(expiring, key, material=os.urandom(32))
     assert failure.value.error_code == "KMS.2601"
     assert "import token has expired" in failure.value.msg
-    assert [action for action, _ in expiring.calls].count("get-parameters-for-import") == 2
+    assert [action for action, _body in expiring.calls].count("get-parameters-for-import") == 2
     assert _keys.describe_key(client, key["key_id"])["key_state"] == "5"
     client.close()
