@@ -19,9 +19,9 @@ def _exchange(emulator, data):
             if not chunk:
                 break
             received += chunk
-        head, _, body = received.partition(b"\r\n\r\n")
+        head, _blank, body = received.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        headers = dict((name.lower(), value.strip()) for name, _, value in
+        headers = dict((name.lower(), value.strip()) for name, _colon, value in
                        (line.partition(":") for line in lines[1:]))
         length = int(headers.get("content-length", "0"))
         while len(body) < length:
@@ -38,7 +38,7 @@ def _request(method, path, extra=b"", body=b""):
 
 
 def _log_lines(emulator, request_id):
-    for _ in range(50):
+    for _attempt in range(50):
         with open(emulator.log_file) as handle:
             found = [line for line in handle.read().splitlines() if request_id in line]
         if found:
