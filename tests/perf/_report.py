@@ -257,7 +257,7 @@ def make_plot(data, path):
     ax.set_title('dew.kms BYOK import against the emulator (%s cores, ansible-core %s)'
                  % (meta.get('cpus', '?'), _core_version(meta)), fontsize=10)
     ax.grid(True, which='both', alpha=0.3)
-    ax.legend(fontsize=7.5, loc='upper right')
+    ax.legend(fontsize=7.5, loc='lower left')
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
