@@ -102,6 +102,10 @@ class KmsClient:
     def auth_mode(self):
         return self.config.auth_mode
 
+    def warn(self, msg):
+        """Show ``msg`` to the user as a warning of the task (for callers without a module)."""
+        self._warn(msg)
+
     def close(self):
         self._session.close()
 

@@ -163,7 +163,7 @@ def _state_retries(client):
 
 
 def _warner(client, warn):
-    return warn or getattr(client, '_warn', None) or (lambda msg: None)
+    return warn or getattr(client, 'warn', None) or (lambda msg: None)
 
 
 # ----------------------------------------------------------------------------- local validation
