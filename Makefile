@@ -33,54 +33,43 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
 
 # ---------------------------------------------------------------------------- environments
+# A pinned venv: $(1) the interpreter, $(2) its version for the error message. The venv is the
+# stamp target's directory; its requirements file is the first prerequisite.
+define make-venv
+	@test -x "$(1)" || { echo "Python $(2) not found: set PYTHON_NEW / PYTHON_OLD to its path" >&2; exit 1; }
+	rm -rf $(@D) && $(1) -m venv $(@D)
+	$(@D)/bin/python -m pip install -q --upgrade pip
+	$(@D)/bin/python -m pip install -q -r $<
+endef
+
 $(NEW)/.done: tests/requirements/core-2.21.txt
-	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(NEW) && $(PYTHON_NEW) -m venv $(NEW)
-	$(NEW)/bin/python -m pip install -q --upgrade pip
-	$(NEW)/bin/python -m pip install -q -r $<
-	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(NEW)/bin/python; fi
+	$(call make-venv,$(PYTHON_NEW),3.13)
+	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(@D)/bin/python; fi
 	touch $@
 
 $(OLD)/.done: tests/requirements/core-2.16.txt
-	@test -x "$(PYTHON_OLD)" || { echo "Python 3.11 not found: set PYTHON_OLD=/path/to/python3.11" >&2; exit 1; }
-	rm -rf $(OLD) && $(PYTHON_OLD) -m venv $(OLD)
-	$(OLD)/bin/python -m pip install -q --upgrade pip
-	$(OLD)/bin/python -m pip install -q -r $<
-	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(OLD)/bin/python; fi
+	$(call make-venv,$(PYTHON_OLD),3.11)
+	if [ -x $(PIP_SHIM) ]; then $(PIP_SHIM) $(@D)/bin/python; fi
 	touch $@
 
 $(TOOLS)/.done: tests/emulator/requirements.txt
-	rm -rf $(TOOLS) && $(PYTHON_NEW) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install -q --upgrade pip
-	$(TOOLS)/bin/python -m pip install -q -r $<
+	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
 $(LINT)/.done: tests/requirements/lint.txt
-	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(LINT) && $(PYTHON_NEW) -m venv $(LINT)
-	$(LINT)/bin/python -m pip install -q --upgrade pip
-	$(LINT)/bin/python -m pip install -q -r $<
+	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
 $(SECURITY)/.done: tests/security/requirements.txt
-	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(SECURITY) && $(PYTHON_NEW) -m venv $(SECURITY)
-	$(SECURITY)/bin/python -m pip install -q --upgrade pip
-	$(SECURITY)/bin/python -m pip install -q -r $<
+	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
 $(BENCH)/.done: tests/perf/requirements.txt
-	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(BENCH) && $(PYTHON_NEW) -m venv $(BENCH)
-	$(BENCH)/bin/python -m pip install -q --upgrade pip
-	$(BENCH)/bin/python -m pip install -q -r $<
+	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
 $(RELIABILITY)/.done: tests/reliability/requirements.txt
-	@test -x "$(PYTHON_NEW)" || { echo "Python 3.13 not found: set PYTHON_NEW=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(RELIABILITY) && $(PYTHON_NEW) -m venv $(RELIABILITY)
-	$(RELIABILITY)/bin/python -m pip install -q --upgrade pip
-	$(RELIABILITY)/bin/python -m pip install -q -r $<
+	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
 .PHONY: venvs
