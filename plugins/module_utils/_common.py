@@ -54,6 +54,12 @@ def kms_argument_spec(**module_options):
     return spec
 
 
+def key_diff(header, before, after):
+    """The one diff shape of every module: a header naming the key or file, and what it held
+    before and after (a dict of key fields, or a file's text)."""
+    return {'before_header': header, 'after_header': header, 'before': before, 'after': after}
+
+
 class KmsModule:
     """AnsibleModule wrapper: shared argspec, lazy client, one fail_json conversion point."""
 
@@ -74,6 +80,11 @@ class KmsModule:
     @property
     def check_mode(self):
         return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        """True when the task runs with --diff (AnsibleModule keeps it only as ``_diff``)."""
+        return bool(getattr(self.module, '_diff', False))
 
     def warn(self, msg):
         self.module.warn(msg)

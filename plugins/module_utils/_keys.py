@@ -2,23 +2,25 @@
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""KMS key operations on top of ``KmsClient.call()``, returning normalised dicts.
+"""KMS key management on top of ``KmsClient.call()``, returning normalised dicts.
 
-Private module: the interface may change between releases. See docs/dev/architecture.md.
+Reading, creating and changing keys, their public key and data calls; importing material lives
+in ``_material``. Private module: the interface may change between releases. See
+docs/dev/architecture.md.
 
-Nothing here imports ``cryptography`` at load time: ``_wrap`` is imported inside the functions
-that wrap or parse keys, so modules that only read or manage keys never pay for it.
+Nothing here imports ``cryptography`` at load time: ``_wrap`` is imported inside
+``get_public_key`` only, so modules that only read or manage keys never pay for it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import datetime
 import fnmatch
 import re
 import time
+import weakref
 
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsConnectionError,
@@ -32,7 +34,6 @@ from ansible_collections.dew.kms.plugins.module_utils._errors import (
 KEY_ID_RE = re.compile(r'^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$')
 ALIAS_RE = re.compile(r'^[a-zA-Z0-9:/_-]{1,255}$')
 ALIAS_PREFIX = 'alias/'
-BASE64_RE = re.compile(r'^[0-9a-zA-Z+/=]+$')
 
 KEY_STATES = {
     '1': 'pending_activation',
@@ -48,7 +49,6 @@ KEY_SPECS = ('AES_256', 'SM4', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'E
              'SECP256K1', 'SM2', 'ED25519', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'HMAC_SM3')
 KEY_USAGES = ('ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC')
 ORIGINS = ('kms', 'external')
-SYMMETRIC_IMPORT_SPECS = ('AES_256',)
 PENDING_DAYS_MIN = 7
 PENDING_DAYS_MAX = 1096
 LIST_PAGE_SIZE = 100
@@ -59,8 +59,8 @@ MAX_EXPIRATION_TIME = 253402300799
 
 # describe-key by alias is documented by OTC; services that refuse the alias form answer these
 _ALIAS_REFUSED_CODES = ('KMS.0205', 'KMS.0207')
-_IMPORT_TOKEN_RE = re.compile(r'^[0-9a-zA-Z+/=]{200,6144}$')
-_WRAPPED_MATERIAL_RE = re.compile(r'^[0-9a-zA-Z+/=]{344,360}$')
+# clients of services that refused describe-key by alias with KMS.0205: list straight away
+_ALIAS_DESCRIBE_REFUSED = weakref.WeakSet()
 
 
 # ----------------------------------------------------------------------------- normalising
@@ -138,6 +138,16 @@ def with_state(key, state, **changes):
     return new
 
 
+STATE_FIELDS = ('key_state', 'key_state_name', 'expiration_time')
+
+
+def state_fields(key):
+    """The state and material expiry of a key, as diffs show them; {} for no key."""
+    if not key:
+        return {}
+    return dict((field, key.get(field)) for field in STATE_FIELDS)
+
+
 # ----------------------------------------------------------------------------- retries by key state
 
 def is_unclear_failure(err):
@@ -164,6 +174,41 @@ def _state_retries(client):
 
 def _warner(client, warn):
     return warn or getattr(client, 'warn', None) or (lambda msg: None)
+
+
+def send_settled(client, send, settle, what, again, safe_note, prepare=None, attempts=None, warn=None):
+    """Send a state-changing call and settle an unclear failure by what KMS holds now.
+
+    ``send(attempt, *prepare())`` makes the call (the client never repeats it blindly); its
+    value is returned. After an unclear failure (see ``is_unclear_failure``) ``settle()`` reads
+    the key state: a value means the change took effect and is returned; None means nothing
+    happened, and ``send`` runs again with fresh ``prepare()`` values, at most ``attempts`` times
+    in all (default: the client's ``retries`` + 1), each time with a warning "<what> failed with
+    <failure>; <again> (attempt n of m)". Should ``settle`` itself fail, the original error is
+    raised; after the last attempt it is raised with ``safe_note`` appended. Errors of
+    ``prepare`` are not settled: they changed nothing (and the client has retried them).
+    """
+    warn = _warner(client, warn)
+    attempts = _state_retries(client) + 1 if attempts is None else attempts
+    for attempt in range(1, attempts + 1):
+        args = prepare() if prepare is not None else ()
+        try:
+            return send(attempt, *args)
+        except KmsError as err:
+            if not is_unclear_failure(err):
+                raise
+            try:
+                settled = settle()
+            except KmsError:
+                raise err
+            if settled is not None:
+                return settled
+            if attempt == attempts:
+                raise KmsError('%s %s' % (err.msg, safe_note), status=err.status, error_code=err.error_code,
+                               error_msg=err.error_msg, request_id=err.request_id)
+            warn('%s failed with %s; %s (attempt %d of %d).'
+                 % (what, failure_summary(err), again, attempt + 1, attempts))
+    raise AssertionError('unreachable')  # pragma: no cover
 
 
 # ----------------------------------------------------------------------------- local validation
@@ -246,11 +291,6 @@ def _parse_iso8601(text, field):
     return int((moment - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds())
 
 
-def _validate_base64_field(value, field, pattern, rule):
-    if not isinstance(value, str) or not pattern.match(value):
-        raise KmsInputError('%s is malformed: it must be %s.' % (field, rule))
-
-
 # ----------------------------------------------------------------------------- reading keys
 
 def describe_key(client, key_ref):
@@ -275,7 +315,7 @@ def describe_key(client, key_ref):
 def find_key_by_alias(client, alias):
     """Normalised key with this alias (name without the ``alias/`` prefix), or None."""
     validate_alias(alias)
-    if not getattr(client, '_dew_alias_describe_refused', False):
+    if client not in _ALIAS_DESCRIBE_REFUSED:
         try:
             info = _key_info(client.call('describe-key', {'key_id': ALIAS_PREFIX + alias},
                                          key_id=ALIAS_PREFIX + alias), 'describe-key', ALIAS_PREFIX + alias)
@@ -284,7 +324,7 @@ def find_key_by_alias(client, alias):
                 raise
             if err.error_code == 'KMS.0205':
                 # this service does not accept aliases as key ids: list straight away next time
-                client._dew_alias_describe_refused = True
+                _ALIAS_DESCRIBE_REFUSED.add(client)
         else:
             key = normalize_key(info)
             if key['alias'] in (None, alias):
@@ -362,6 +402,7 @@ def create_key(client, alias, key_spec=None, key_usage=None, origin=None, descri
     server): the alias is looked up; a key with it means the create happened and that key is
     returned (described), none means it did not, and create-key is sent again, at most
     ``client.config.retries`` times, each with a warning (``warn``, default the client's).
+    A KMS.1104 (alias exists) on a later attempt returns the key an earlier attempt made.
     """
     validate_alias(alias)
     body = {'key_alias': alias}
@@ -369,41 +410,39 @@ def create_key(client, alias, key_spec=None, key_usage=None, origin=None, descri
                          ('key_description', description)):
         if value is not None:
             body[field] = value
-    warn = _warner(client, warn)
-    attempts = _state_retries(client) + 1
-    for attempt in range(1, attempts + 1):
+
+    def send(attempt):
         try:
             # create-key is not idempotent: the client never repeats it blindly
-            answer = client.call('create-key', body, idempotent=False)
-            break
+            return client.call('create-key', body, idempotent=False), None
         except KmsError as err:
-            if attempt > 1 and err.error_code == 'KMS.1104':
-                # the alias exists now: an earlier, unclear attempt created the key after all
-                existing = find_key_by_alias(client, alias)
-                if existing is not None:
-                    return existing
+            existing = find_key_by_alias(client, alias) if attempt > 1 and err.error_code == 'KMS.1104' else None
+            if existing is None:
                 raise
-            if not is_unclear_failure(err):
-                raise
-            try:
-                existing = find_key_by_alias(client, alias)
-            except KmsError:
-                raise err
-            if existing is not None:
-                return existing
-            if attempt == attempts:
-                raise KmsError('%s No key has the alias %s, so running the task again is safe.'
-                               % (err.msg, alias), status=err.status, error_code=err.error_code,
-                               error_msg=err.error_msg, request_id=err.request_id)
-            warn('create-key for alias %s failed with %s; no key has the alias, so it is created '
-                 'again (attempt %d of %d).' % (alias, failure_summary(err), attempt + 1, attempts))
+            return None, existing  # an earlier, unclear attempt created the key after all
+
+    def settle():
+        existing = find_key_by_alias(client, alias)
+        return None if existing is None else (None, existing)
+
+    answer, existing = send_settled(
+        client, send, settle, 'create-key for alias %s' % alias,
+        'no key has the alias, so it is created again',
+        'No key has the alias %s, so running the task again is safe.' % alias, warn=warn)
+    if existing is not None:
+        return existing
+    return _created_key(client, answer, body, alias, reread)
+
+
+def _created_key(client, answer, body, alias, reread):
+    """The new key from the create-key answer: described again, or built from the request."""
     info = _key_info(answer, 'create-key for alias %s' % alias)
     if not isinstance(info.get('key_id'), str) or not info['key_id']:
         raise unexpected_answer('KMS create-key for alias %s' % alias, detail='key_info.key_id is missing')
     if reread:
         return describe_key(client, info['key_id'])
     sent = dict(body, key_id=info.get('key_id'), domain_id=info.get('domain_id'), default_key_flag='0',
-                key_state='5' if origin == 'external' else '2')
+                key_state='5' if body.get('origin') == 'external' else '2')
     return normalize_key(sent)
 
 
@@ -415,7 +454,7 @@ def disable_key(client, key_id):
     client.call('disable-key', {'key_id': key_id}, key_id=key_id)
 
 
-def schedule_key_deletion(client, key_id, pending_days=PENDING_DAYS_MIN):
+def schedule_key_deletion(client, key_id, pending_days):
     days = validate_pending_days(pending_days)
     client.call('schedule-key-deletion', {'key_id': key_id, 'pending_days': str(days)}, key_id=key_id)
 
@@ -432,51 +471,6 @@ def update_key_alias(client, key_id, alias):
 def update_key_description(client, key_id, description):
     client.call('update-key-description', {'key_id': key_id, 'key_description': description or ''},
                 key_id=key_id)
-
-
-# ----------------------------------------------------------------------------- import parameters
-
-def warn_weak_algorithm(wrapping_algorithm, warn):
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
-    if wrapping_algorithm in _wrap.WEAK_WRAPPING_ALGORITHMS:
-        warn('wrapping_algorithm %s is weak; use RSAES_OAEP_SHA_256 unless old tooling needs it.'
-             % wrapping_algorithm)
-
-
-def get_import_params(client, key_id, wrapping_algorithm):
-    """get-parameters-for-import: key_id, import_token, public_key (base64 DER),
-    public_key_pem, expiration_time (epoch s), expiration_date (ISO 8601 UTC)."""
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
-    validate_key_id(key_id)
-    answer = client.call('get-parameters-for-import',
-                         {'key_id': key_id, 'wrapping_algorithm': wrapping_algorithm}, key_id=key_id)
-    expiration = epoch_seconds(answer.get('expiration_time'))
-    return {
-        'key_id': answer.get('key_id') or key_id,
-        'import_token': answer.get('import_token'),
-        'public_key': answer.get('public_key'),
-        'public_key_pem': _wrap.public_key_pem_from_b64_der(answer.get('public_key')),
-        'expiration_time': expiration,
-        'expiration_date': iso8601(expiration),
-    }
-
-
-def import_key_material(client, key_id, import_token, encrypted_key_material,
-                        encrypted_privatekey=None, expiration_time=None):
-    """import-key-material with pre-wrapped material (never retried by the client)."""
-    body = {'key_id': key_id, 'import_token': import_token, 'encrypted_key_material': encrypted_key_material}
-    if encrypted_privatekey:
-        body['encrypted_privatekey'] = encrypted_privatekey
-    if expiration_time is not None:
-        body['expiration_time'] = int(expiration_time)
-    client.call('import-key-material', body, key_id=key_id, idempotent=False)
-
-
-def delete_imported_key_material(client, key_id):
-    client.call('delete-imported-key-material', {'key_id': key_id}, key_id=key_id)
-
 
 # ----------------------------------------------------------------------------- public key, data
 
@@ -516,243 +510,3 @@ def decrypt_data(client, cipher_text, key_id=None, encryption_algorithm=None):
         body['key_id'] = key_id
         body['encryption_algorithm'] = encryption_algorithm
     return client.call('decrypt-data', body, key_id=key_id).get('plain_text')
-
-
-# ----------------------------------------------------------------------------- material import flow
-
-def load_material(data, field):
-    """Classify plaintext material given as bytes (file) or text (option).
-
-    Returns ``('symmetric', 32 bytes)`` or ``('private_key', key object)``. A PEM armour, or a DER
-    structure (raw or base64) longer than symmetric material, means a private key; anything else
-    must be 32 bytes, raw or base64. Raises KmsInputError naming ``field``, never the value.
-    """
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
-    raw = data.encode('utf-8') if isinstance(data, str) else bytes(data)
-    if b'-----BEGIN' in raw or (len(raw) > 64 and raw[:1] == b'\x30'):
-        return 'private_key', _wrap.load_private_key(raw, field)
-    stripped = b''.join(raw.split())
-    if len(stripped) > 88 and BASE64_RE.match(stripped.decode('latin-1')):
-        der = base64.b64decode(stripped + b'=' * (-len(stripped) % 4))
-        if der[:1] == b'\x30':
-            return 'private_key', _wrap.load_private_key(der, field)
-    if isinstance(data, bytes) and len(raw) != 32 and not BASE64_RE.match(stripped.decode('latin-1')):
-        # a binary file of the wrong size: say so rather than "not valid base64"
-        raise KmsInputError('%s must hold exactly 32 bytes of AES-256 key material (raw, or as base64 text) '
-                            'or an RSA/EC private key (PEM or DER); it holds %d bytes.' % (field, len(raw)))
-    return 'symmetric', _wrap.decode_symmetric_material(raw, field)
-
-
-def check_importable(key, kind=None, private_key_spec=None, expiration_time=None):
-    """Raise KmsInputError unless material of this kind may go into this key (state aside).
-
-    ``kind`` is 'symmetric', 'private_key' or None (pre-wrapped material, not known locally).
-    """
-    ref = key['key_id']
-    if key['default_key']:
-        raise KmsInputError('Key %s is a Default Master Key: material cannot be imported into it.' % ref)
-    if key['origin'] != 'external':
-        raise KmsInputError(
-            'Key %s has origin %s: key material can only be imported into a key created with origin '
-            'external. Create a new key with dew.kms.kms_key origin=external and import into that.'
-            % (ref, key['origin']))
-    symmetric_key = key['key_spec'] in SYMMETRIC_IMPORT_SPECS
-    if kind == 'symmetric' and not symmetric_key:
-        raise KmsInputError(
-            'Key %s is a %s key: its material must be a private key of that type (PEM or DER, via '
-            'key_material_path or key_material), not 32 bytes of symmetric material.' % (ref, key['key_spec']))
-    if kind == 'private_key':
-        if symmetric_key:
-            raise KmsInputError(
-                'Key %s is an %s key: its material must be exactly 32 bytes (base64 in key_material, '
-                'or raw or base64 in key_material_path), not a private key.' % (ref, key['key_spec']))
-        if private_key_spec != key['key_spec']:
-            raise KmsInputError(
-                'The private key is %s but key %s is %s: import a private key of the same type and size.'
-                % (private_key_spec or 'of an unsupported type', ref, key['key_spec']))
-    if expiration_time is not None and not symmetric_key:
-        raise KmsInputError(
-            'expiration_time applies only to symmetric keys: material of the %s key %s is permanent; '
-            'omit expiration_time.' % (key['key_spec'], ref))
-
-
-def check_state_for_import(key):
-    """True when the key waits for material, False when it has it; raise for other states."""
-    state, ref = key['key_state'], key['key_id']
-    if state == '5':
-        return True
-    if state in ('2', '3'):
-        return False
-    if state == '4':
-        raise KmsInputError(
-            'Key %s is pending deletion: cancel the deletion first (dew.kms.kms_key with '
-            'cancel_deletion=true), then import the material.' % ref)
-    raise KmsInputError('Key %s is in state %s (%s): key material cannot be imported now.'
-                        % (ref, state, key['key_state_name']))
-
-
-def _material_warnings(key, expiration_time, warn):
-    if warn and expiration_time is not None and key['expiration_time'] != expiration_time:
-        warn('Key %s already has its material (expiry %s); expiration_time %s was not applied. To change '
-             'the expiry, delete the material (state=absent) and import the same material again.'
-             % (key['key_id'], iso8601(key['expiration_time']) or 'never', iso8601(expiration_time)))
-
-
-def _imported(key, expiration_time):
-    return with_state(key, '2', expiration_time=expiration_time)
-
-
-def _import_outcome(client, key, expiration_time, prepare, send, retries=0, warn=None):
-    """Import with ``send(prepare())`` (one import-key-material call); safe by key state.
-
-    A 5xx or a connection error may hide a successful import, so the key is described: if it
-    has left the pending-import state, the material is in and the import is not repeated. If it
-    still waits for import, nothing was imported and, while ``retries`` allow, ``prepare()``
-    (fresh import parameters, material wrapped again) and ``send`` run once more, each time with
-    a warning. Errors of ``prepare()`` are not retried here (the client has retried them).
-    Returns the key after the import.
-    """
-    warn = _warner(client, warn)
-    attempts = retries + 1
-    for attempt in range(1, attempts + 1):
-        args = prepare()
-        try:
-            send(*args)
-        except KmsError as err:
-            if not is_unclear_failure(err):
-                raise
-            try:
-                now = describe_key(client, key['key_id'])
-            except KmsError:
-                raise err
-            if now['key_state'] in ('2', '3'):
-                return now
-            if now['key_state'] != '5':
-                raise err
-            if attempt == attempts:
-                raise KmsError('%s The key is still waiting for import, so running the task again is safe.'
-                               % err.msg, status=err.status, error_code=err.error_code,
-                               error_msg=err.error_msg, request_id=err.request_id)
-            warn('import-key-material for key %s failed with %s; the key is still waiting for import, '
-                 'so it is imported again (attempt %d of %d).'
-                 % (key['key_id'], failure_summary(err), attempt + 1, attempts))
-        else:
-            return _imported(key, expiration_time)
-    raise AssertionError('unreachable')  # pragma: no cover
-
-
-def import_material(client, key, material=None, private_key=None,
-                    wrapping_algorithm='RSAES_OAEP_SHA_256', expiration_time=None,
-                    check_mode=False, warn=None):
-    """Import plaintext material into a described key, wrapping it in-process.
-
-    ``key``: normalised key (from describe_key). ``material``: 32 bytes for AES_256, or
-    ``private_key``: a loaded private key (``_wrap.load_private_key``) for RSA/EC keys.
-    ``expiration_time``: epoch seconds (validated) or None.
-
-    Validates everything locally before any state-changing call, then get-parameters-for-import
-    -> wrap -> import-key-material. One retry with fresh parameters if the token expired
-    (KMS.2601). After an unclear failure of the import (5xx, connection lost) the key is
-    described: material there -> done; still pending import -> fresh parameters and another
-    import, at most ``client.config.retries`` times, each with a warning (see _import_outcome).
-    Calls: 0 when the material is already there, 2 for a first import.
-    Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read.
-    """
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
-    if (material is None) == (private_key is None):
-        raise KmsInputError('Give either symmetric key material or a private key.')
-    kind = 'symmetric' if material is not None else 'private_key'
-    spec = _wrap.private_key_spec(private_key) if private_key is not None else None
-    check_importable(key, kind, spec, expiration_time)
-    if not check_state_for_import(key):
-        _material_warnings(key, expiration_time, warn)
-        return False, key, key
-    if check_mode:
-        return True, key, _imported(key, expiration_time)
-
-    key_id = key['key_id']
-
-    def prepare():
-        params = get_import_params(client, key_id, wrapping_algorithm)
-        if material is not None:
-            wrapped, wrapped_private = _wrap.wrap_symmetric_material(
-                params['public_key'], material, wrapping_algorithm), None
-        else:
-            wrapped, wrapped_private = _wrap.wrap_private_key(params['public_key'], private_key, wrapping_algorithm)
-        return params['import_token'], wrapped, wrapped_private
-
-    def send(import_token, wrapped, wrapped_private):
-        import_key_material(client, key_id, import_token, wrapped, wrapped_private, expiration_time)
-
-    # with fresh parameters for each attempt, an import is repeated while the key state shows
-    # that nothing was imported (bounded by the client's retries)
-    retries = _state_retries(client)
-    try:
-        after = _import_outcome(client, key, expiration_time, prepare, send, retries, warn)
-    except KmsError as err:
-        if err.error_code != 'KMS.2601':
-            raise
-        # the token expired between issue and use (clock skew, slow run): once more, fresh
-        after = _import_outcome(client, key, expiration_time, prepare, send, retries, warn)
-    return True, key, after
-
-
-def validate_wrapped_input(import_token, encrypted_key_material, encrypted_privatekey=None):
-    """Raise KmsInputError for pre-wrapped input that the API would refuse by its format."""
-    _validate_base64_field(import_token, 'import_token', _IMPORT_TOKEN_RE,
-                           '200 to 6144 base64 characters as returned by kms_import_params')
-    _validate_base64_field(encrypted_key_material, 'encrypted_key_material', _WRAPPED_MATERIAL_RE,
-                           '344 to 360 base64 characters (one RSA-2048 ciphertext)')
-    if encrypted_privatekey is not None:
-        _validate_base64_field(encrypted_privatekey, 'encrypted_privatekey', _IMPORT_TOKEN_RE,
-                               '200 to 6144 base64 characters (a wrapped PKCS#8 private key)')
-
-
-def import_wrapped_material(client, key, import_token, encrypted_key_material, encrypted_privatekey=None,
-                            expiration_time=None, check_mode=False, warn=None):
-    """Import material wrapped elsewhere (from kms_import_params). Same contract as import_material;
-    an expired token cannot be renewed here: the error tells to fetch new parameters."""
-    validate_wrapped_input(import_token, encrypted_key_material, encrypted_privatekey)
-    check_importable(key, None, None, expiration_time)
-    if key['key_spec'] not in SYMMETRIC_IMPORT_SPECS and not encrypted_privatekey:
-        raise KmsInputError('Key %s is a %s key: importing its material needs encrypted_privatekey too.'
-                            % (key['key_id'], key['key_spec']))
-    if key['key_spec'] in SYMMETRIC_IMPORT_SPECS and encrypted_privatekey:
-        raise KmsInputError('Key %s is a symmetric %s key: encrypted_privatekey applies only to RSA and EC keys.'
-                            % (key['key_id'], key['key_spec']))
-    if not check_state_for_import(key):
-        _material_warnings(key, expiration_time, warn)
-        return False, key, key
-    if check_mode:
-        return True, key, _imported(key, expiration_time)
-    # no second attempt here: the import token and the wrapped material came from elsewhere and
-    # cannot be renewed; an unclear failure with the key still pending import says so
-    after = _import_outcome(client, key, expiration_time, lambda: (), lambda: import_key_material(
-        client, key['key_id'], import_token, encrypted_key_material, encrypted_privatekey, expiration_time),
-        warn=warn)
-    return True, key, after
-
-
-def delete_material(client, key, check_mode=False):
-    """Ensure a symmetric external key has no material; returns (changed, before, after)."""
-    ref = key['key_id']
-    if key['origin'] != 'external':
-        raise KmsInputError('Key %s has origin %s: only imported (origin external) material can be deleted.'
-                            % (ref, key['origin']))
-    if key['key_state'] == '5':
-        return False, key, key
-    if key['key_spec'] not in SYMMETRIC_IMPORT_SPECS:
-        raise KmsInputError(
-            'Key %s is a %s key: imported private key material cannot be deleted. To get rid of it, '
-            'schedule deletion of the key (dew.kms.kms_key state=absent).' % (ref, key['key_spec']))
-    if key['key_state'] not in ('2', '3'):
-        raise KmsInputError(
-            'Key %s is %s: its material can only be deleted while the key is enabled or disabled%s.'
-            % (ref, key['key_state_name'],
-               ' (cancel the deletion first with dew.kms.kms_key cancel_deletion=true)'
-               if key['key_state'] == '4' else ''))
-    if not check_mode:
-        delete_imported_key_material(client, ref)
-    return True, key, with_state(key, '5', expiration_time=None)

@@ -184,13 +184,16 @@ def private_key_spec(private_key, field='private key'):
                         'EC_P256 and EC_P384 keys.' % field)
 
 
-def require_key_spec(private_key, key_spec, field='private key'):
-    """Raise unless ``private_key`` fits a KMS key of ``key_spec`` (checked before any API call)."""
-    actual = private_key_spec(private_key, field)
-    if actual != key_spec:
-        raise KmsInputError('%s is a %s key, but the KMS key has key_spec %s: they must match.'
-                            % (field, actual, key_spec))
-    return actual
+def is_private_key_der(data):
+    """True when ``data`` is a DER private key of any type cryptography reads (unencrypted)."""
+    crypto = _Crypto.get()
+    try:
+        crypto.serialization.load_der_private_key(bytes(data), password=None)
+    except TypeError:
+        return True  # an encrypted PKCS#8 private key
+    except Exception:  # ValueError, UnsupportedAlgorithm: not a private key cryptography knows
+        return False
+    return True
 
 
 def private_key_pkcs8_der(private_key):

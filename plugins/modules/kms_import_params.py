@@ -30,8 +30,8 @@ extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
+  - dew.kms.attributes
+  - dew.kms.attributes.info_module
 options:
   key_id:
     description:
@@ -50,17 +50,7 @@ options:
     default: RSAES_OAEP_SHA_256
 attributes:
   check_mode:
-    support: full
-    details: The module changes nothing, so it runs the same in check mode and returns real parameters.
-  diff_mode:
-    support: N/A
-    details: The module changes nothing.
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - dew.kms.kms
-notes:
+    details: The module changes nothing, so it runs the same in check mode and returns real parameters.notes:
   - The import token is a one-time credential for importing material into this key. It is not
     key material, but keep it out of logs like one. Set C(no_log=true) on the task that registers
     the result, and on the task that passes the token on.
@@ -143,16 +133,16 @@ expiration_date:
 """
 
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
-from ansible_collections.dew.kms.plugins.module_utils import _keys, _wrap
+from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _wrap
 
 
 def run(kms):
     p = kms.params
     key_id = _keys.validate_key_id(p['key_id'], allow_alias=True)
-    _keys.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
+    _material.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
     if _keys.is_alias_ref(key_id):
         key_id = _keys.describe_key(kms.client, key_id)['key_id']
-    result = _keys.get_import_params(kms.client, key_id, p['wrapping_algorithm'])
+    result = _material.get_import_params(kms.client, key_id, p['wrapping_algorithm'])
     result['changed'] = False
     return result
 

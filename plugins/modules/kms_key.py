@@ -27,8 +27,7 @@ author:
 extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.requirements
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
+  - dew.kms.attributes
 options:
   alias:
     description:
@@ -97,17 +96,10 @@ options:
     default: false
 attributes:
   check_mode:
-    support: full
     details: In check mode the module reads the key and predicts the result; it makes no change call.
   diff_mode:
     support: full
-    details: The diff shows the key before and after, as returned in RV(key).
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - dew.kms.kms
-notes:
+    details: The diff shows the key before and after, as returned in RV(key).notes:
   - Default Master Keys (aliases ending in C(/default)) belong to cloud services; the module
     refuses to change them.
   - KMS needs a key to wait at least 7 days before it is deleted; until then the deletion can be
@@ -245,11 +237,13 @@ key:
 
 import time
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
+from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils import _keys
 
 IMMUTABLE = ('key_spec', 'key_usage', 'origin')
+# what create-key applies when key_spec / origin are not sent (for the check-mode prediction)
+KMS_CREATE_DEFAULTS = {'key_spec': 'AES_256', 'origin': 'kms'}
 
 
 def check_input(p):
@@ -281,58 +275,85 @@ def create(kms):
         raise KmsInputError('No key has the ID %s. To create a key, give its alias instead of key_id.' % p['key_id'])
     if kms.check_mode:
         key = dict((name, None) for name in _keys.normalize_key({}))
-        key.update(alias=p['alias'], description=p['description'] or '', key_spec=p['key_spec'] or 'AES_256',
-                   key_usage=p['key_usage'], origin=p['origin'] or 'kms', default_key=False)
+        key.update(alias=p['alias'], description=p['description'] or '', key_usage=p['key_usage'],
+                   key_spec=p['key_spec'] or KMS_CREATE_DEFAULTS['key_spec'],
+                   origin=p['origin'] or KMS_CREATE_DEFAULTS['origin'], default_key=False)
         return _keys.with_state(key, '5' if p['origin'] == 'external' else '2')
     return _keys.create_key(kms.client, p['alias'], key_spec=p['key_spec'], key_usage=p['key_usage'],
                             origin=p['origin'], description=p['description'])
 
 
-def present(kms, key):
-    """Make an existing key match; returns (changed, key after)."""
-    p, key_id = kms.params, key['key_id']
+def check_immutable(p, key):
+    """Fail when the task asks for another key_spec, key_usage or origin than the key has."""
     differing = [name for name in IMMUTABLE if p[name] is not None and p[name] != key[name]]
     if differing:
         raise KmsInputError('Key %s cannot change %s: %s. Create a new key with another alias instead.' % (
-            key_id, ' and '.join(differing),
+            key['key_id'], ' and '.join(differing),
             ', '.join('%s is %s, the task asks for %s' % (name, key[name], p[name]) for name in differing)))
-    plan = []  # (call, keyword arguments, fields of the key it changes)
-    state = key['key_state']
-    if state == '4':
-        if not p['cancel_deletion']:
-            raise KmsInputError(
-                'Key %s is pending deletion (scheduled for %s). Set cancel_deletion=true to cancel the deletion '
-                'and keep the key, or use state=absent.' % (key_id, _keys.iso8601(key['scheduled_deletion_date'])))
-        state = '3'  # KMS leaves a key disabled when its deletion is cancelled
-        plan.append((_keys.cancel_key_deletion, {}, {'key_state': state, 'scheduled_deletion_date': None}))
+
+
+def deletion_step(p, key):
+    """The cancel-deletion step for a key pending deletion (or a failure), else None."""
+    if key['key_state'] != '4':
+        return None
+    if not p['cancel_deletion']:
+        raise KmsInputError(
+            'Key %s is pending deletion (scheduled for %s). Set cancel_deletion=true to cancel the deletion '
+            'and keep the key, or use state=absent.' % (key['key_id'], _keys.iso8601(key['scheduled_deletion_date'])))
+    # KMS leaves a key disabled when its deletion is cancelled
+    return (_keys.cancel_key_deletion, {}, {'key_state': '3', 'scheduled_deletion_date': None})
+
+
+def enabled_step(kms, key, state):
+    """The enable/disable step ``enabled`` asks for in ``state``, or None."""
+    enabled = kms.params['enabled']
+    if enabled is None:
+        return None
+    if state == '5':
+        kms.warn('Key %s waits for its key material: enabled is ignored until the material is imported '
+                 '(dew.kms.kms_key_material), which enables the key.' % key['key_id'])
+        return None
+    if enabled and state == '3':
+        return (_keys.enable_key, {}, {'key_state': '2'})
+    if not enabled and state == '2':
+        return (_keys.disable_key, {}, {'key_state': '3'})
+    if state not in ('2', '3'):
+        raise KmsInputError('Key %s is %s: it cannot be %s now.'
+                            % (key['key_id'], key['key_state_name'], 'enabled' if enabled else 'disabled'))
+    return None
+
+
+def plan_changes(kms, key):
+    """[(call, keyword arguments, fields of the key it changes)] in the order KMS needs them."""
+    p = kms.params
+    cancel = deletion_step(p, key)
+    state = cancel[2]['key_state'] if cancel else key['key_state']
+    steps = [cancel]
     if p['alias'] and p['alias'] != key['alias']:
-        plan.append((_keys.update_key_alias, {'alias': p['alias']}, {'alias': p['alias']}))
+        steps.append((_keys.update_key_alias, {'alias': p['alias']}, {'alias': p['alias']}))
     if p['description'] is not None and p['description'] != key['description']:
-        plan.append((_keys.update_key_description, {'description': p['description']},
-                     {'description': p['description']}))
-    if p['enabled'] is not None:
-        if state == '5':
-            kms.warn('Key %s waits for its key material: enabled is ignored until the material is imported '
-                     '(dew.kms.kms_key_material), which enables the key.' % key_id)
-        elif p['enabled'] and state == '3':
-            plan.append((_keys.enable_key, {}, {'key_state': '2'}))
-        elif not p['enabled'] and state == '2':
-            plan.append((_keys.disable_key, {}, {'key_state': '3'}))
-        elif state not in ('2', '3'):
-            raise KmsInputError('Key %s is %s: it cannot be %s now.'
-                                % (key_id, key['key_state_name'], 'enabled' if p['enabled'] else 'disabled'))
+        steps.append((_keys.update_key_description, {'description': p['description']},
+                      {'description': p['description']}))
+    steps.append(enabled_step(kms, key, state))
+    return [step for step in steps if step is not None]
+
+
+def present(kms, key):
+    """Make an existing key match; returns (changed, key after)."""
+    check_immutable(kms.params, key)
+    plan = plan_changes(kms, key)
     if not plan:
         return False, key
     if key['default_key']:
-        raise KmsInputError('Key %s is a Default Master Key of a cloud service: it cannot be changed.' % key_id)
+        raise KmsInputError('Key %s is a Default Master Key of a cloud service: it cannot be changed.' % key['key_id'])
     if kms.check_mode:
         after = dict(key)
         for _call, _kwargs, changes in plan:
             after.update(changes)
         return True, _keys.with_state(after, after['key_state'])
     for call, kwargs, _changes in plan:
-        call(kms.client, key_id, **kwargs)
-    return True, _keys.describe_key(kms.client, key_id)
+        call(kms.client, key['key_id'], **kwargs)
+    return True, _keys.describe_key(kms.client, key['key_id'])
 
 
 def run(kms):
@@ -348,8 +369,9 @@ def run(kms):
     else:
         changed, after = present(kms, key)
     result = {'changed': changed, 'key': after or {}}
-    if kms.module._diff:
-        result['diff'] = {'before': key or {}, 'after': after or {}}
+    if kms.diff_mode:
+        header = (after or key or {}).get('key_id') or p['alias'] or p['key_id']
+        result['diff'] = key_diff(header, key or {}, after or {})
     return result
 
 

@@ -25,8 +25,8 @@ author:
 extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.requirements
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
+  - dew.kms.attributes
+  - dew.kms.attributes.info_module
 options:
   key_id:
     description:
@@ -59,18 +59,6 @@ options:
       - Return only keys whose alias matches this shell-style pattern, for example V(app-*).
       - The match is case-sensitive.
     type: str
-attributes:
-  check_mode:
-    support: full
-    details: The module changes nothing, it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details: The module changes nothing.
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - dew.kms.kms
 notes:
   - Listing keys pages through the whole project (100 keys a request); the filters O(key_state)
     and O(key_spec) are applied by the service, O(origin) and O(alias_pattern) locally.

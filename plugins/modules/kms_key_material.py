@@ -32,8 +32,7 @@ extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
+  - dew.kms.attributes
 options:
   key_id:
     description:
@@ -105,18 +104,11 @@ options:
     type: str
 attributes:
   check_mode:
-    support: full
     details: In check mode the module reads the key, checks the input and predicts the result; it fetches no
       import parameters and makes no change call.
   diff_mode:
     support: full
-    details: The diff shows the key state and the material expiry before and after, never material.
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - dew.kms.kms
-notes:
+    details: The diff shows the key state and the material expiry before and after, never material.notes:
   - A first import costs three API calls (read the key, fetch import parameters, import), a
     key that has its material already one call.
   - If the import call fails without a clear answer (a server error or a lost connection), the
@@ -246,43 +238,23 @@ key:
       sample: b168fe00ff56492495a7d22974df2d0b
 """
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
-from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
-from ansible_collections.dew.kms.plugins.module_utils import _keys, _wrap
-
-MAX_MATERIAL_FILE = 64 * 1024
-DIFF_FIELDS = ('key_state', 'key_state_name', 'expiration_time')
-
-
-def read_material_file(path):
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read(MAX_MATERIAL_FILE + 1)
-    except (IOError, OSError) as err:
-        raise KmsInputError('key_material_path %s cannot be read: %s.' % (path, err.strerror or err))
-    if len(data) > MAX_MATERIAL_FILE:
-        raise KmsInputError('key_material_path %s is too large to hold key material.' % path)
-    return data
+from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
+from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _wrap
 
 
 def present(kms, key_ref, expiration_time):
     p = kms.params
     if p['import_token']:
-        _keys.validate_wrapped_input(p['import_token'], p['encrypted_key_material'], p['encrypted_privatekey'])
+        wrapped = _material.WrappedMaterial.from_options(
+            p['import_token'], p['encrypted_key_material'], p['encrypted_privatekey'])
         key = _keys.describe_key(kms.client, key_ref)
-        return _keys.import_wrapped_material(
-            kms.client, key, p['import_token'], p['encrypted_key_material'], p['encrypted_privatekey'],
-            expiration_time, check_mode=kms.check_mode, warn=kms.warn)
-    if p['key_material_path']:
-        kind, material = _keys.load_material(read_material_file(p['key_material_path']), 'key_material_path')
-    else:
-        kind, material = _keys.load_material(p['key_material'], 'key_material')
-    _keys.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
+        return _material.import_wrapped_material(kms.client, key, wrapped, expiration_time,
+                                                 check_mode=kms.check_mode, warn=kms.warn)
+    material = _material.material_from_options(p)
+    _material.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
     key = _keys.describe_key(kms.client, key_ref)
-    return _keys.import_material(
-        kms.client, key, material=material if kind == 'symmetric' else None,
-        private_key=material if kind == 'private_key' else None,
-        wrapping_algorithm=p['wrapping_algorithm'], expiration_time=expiration_time,
+    return _material.import_material(
+        kms.client, key, material, wrapping_algorithm=p['wrapping_algorithm'], expiration_time=expiration_time,
         check_mode=kms.check_mode, warn=kms.warn)
 
 
@@ -291,14 +263,13 @@ def run(kms):
     key_ref = _keys.validate_key_id(p['key_id'], allow_alias=True)
     if p['state'] == 'absent':
         key = _keys.describe_key(kms.client, key_ref)
-        changed, before, after = _keys.delete_material(kms.client, key, check_mode=kms.check_mode)
+        changed, before, after = _material.delete_material(kms.client, key, check_mode=kms.check_mode)
     else:
         expiration_time = _keys.parse_expiration_time(p['expiration_time'])
         changed, before, after = present(kms, key_ref, expiration_time)
     result = {'changed': changed, 'key': after}
-    if kms.module._diff:
-        result['diff'] = {'before': dict((f, before[f]) for f in DIFF_FIELDS),
-                          'after': dict((f, after[f]) for f in DIFF_FIELDS)}
+    if kms.diff_mode:
+        result['diff'] = key_diff(after['key_id'], _keys.state_fields(before), _keys.state_fields(after))
     return result
 
 

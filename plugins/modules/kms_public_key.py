@@ -17,6 +17,9 @@ description:
   - With O(dest), writes the public key into a file, in PEM or DER (O(format)). The file is
     written, atomically, only when its content differs; only then, or when file attributes change,
     the task reports a change.
+  - A O(dest) that holds a private key (PEM of any type, or DER) is never shown in a diff nor
+    overwritten: the task fails. A O(dest) that is not a regular file, or larger than 16 KiB (more
+    than any public key), fails too.
   - The key answered by the service is parsed leniently (a SubjectPublicKeyInfo or a PKCS#1
     RSAPublicKey inside the C(PUBLIC KEY) armour, CRLF or LF line endings) and always returned
     as a standard SubjectPublicKeyInfo with LF line endings.
@@ -26,9 +29,8 @@ extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - action_common_attributes.files  # short form: the FQCN resolves to the "files" fragment
+  - dew.kms.attributes
+  - dew.kms.attributes.files
   - ansible.builtin.files
 options:
   key_id:
@@ -50,23 +52,18 @@ options:
     type: str
     choices: [pem, der]
     default: pem
+  backup:
+    description:
+      - Before O(dest) is overwritten with a different content, keep a copy of it next to it, named
+        with a timestamp, and return its path in RV(backup_file).
+    type: bool
+    default: false
 attributes:
   check_mode:
-    support: full
     details: In check mode the module reads the key and reports whether O(dest) would change, without writing it.
   diff_mode:
     support: full
-    details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).
-  platform:
-    platforms: all
-  action_group:
-    membership:
-      - dew.kms.kms
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
-seealso:
+    details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).seealso:
   - module: dew.kms.kms_key_material
     description: Import an RSA or EC private key, whose public key this module reads back.
   - module: dew.kms.kms_key
@@ -138,6 +135,11 @@ fingerprint_sha256:
   returned: success
   type: str
   sample: 5d41402abc4b2a76b9719d911017c592bb0d4f5dd8d25e5b2b2e9e4d6d5c1a3f
+backup_file:
+  description: Path of the copy of the previous O(dest), when O(backup=true) and O(dest) was overwritten.
+  returned: when a backup was made
+  type: str
+  sample: /srv/keys/release-signing.pem.12345.2026-01-02@10:00:00~
 dest:
   description: The path written, when O(dest) is set.
   returned: when O(dest) is set
@@ -150,21 +152,34 @@ import hashlib
 import os
 import tempfile
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
+from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
+from ansible_collections.dew.kms.plugins.module_utils._files import read_capped_if_exists, shown_path
 from ansible_collections.dew.kms.plugins.module_utils import _keys
+
+# the largest public key written is an RSA_4096 SubjectPublicKeyInfo in PEM (about 800 bytes); a
+# larger dest holds something else, which is never read into memory whole
+MAX_DEST_FILE = 16 * 1024
 
 
 def read_existing(dest):
-    if os.path.isdir(dest):
-        raise KmsInputError('dest %s is a directory: give the path of a file.' % dest)
-    if not os.path.exists(dest):
-        return None
-    try:
-        with open(dest, 'rb') as handle:
-            return handle.read()
-    except (IOError, OSError) as err:
-        raise KmsInputError('dest %s cannot be read: %s.' % (dest, err.strerror or err))
+    """The current content of dest (None when absent); refuses a dest that holds a private key."""
+    existing = read_capped_if_exists(dest, 'dest', MAX_DEST_FILE, 'a public key')
+    if existing is not None and holds_private_key(existing):
+        raise KmsInputError('%s holds a private key: it is never shown or overwritten. Give another path '
+                            'for the public key.' % shown_path('dest', dest))
+    return existing
+
+
+def holds_private_key(content):
+    """True for a PEM private key (any type, encrypted too) or a DER one that loads as such."""
+    if b'PRIVATE KEY-----' in content:
+        return True
+    if content[:1] != b'\x30':
+        return False
+    from ansible_collections.dew.kms.plugins.module_utils import _wrap
+
+    return _wrap.is_private_key_der(content)
 
 
 def write_atomically(module, dest, content):
@@ -190,19 +205,21 @@ def diff_text(content, fmt):
 
 
 def write_dest(kms, public_key):
-    """Write dest when it differs and apply file attributes; returns (changed, diff)."""
+    """Write dest when it differs and apply file attributes; returns (changed, diff, backup_file)."""
     module, dest, fmt = kms.module, kms.params['dest'], kms.params['format']
     content = public_key['pem'].encode('ascii') if fmt == 'pem' else base64.b64decode(public_key['der_b64'])
     existing = read_existing(dest)
     changed = existing != content
-    diff = {'before_header': dest, 'after_header': dest,
-            'before': diff_text(existing, fmt), 'after': diff_text(content, fmt)}
+    diff = key_diff(dest, diff_text(existing, fmt), diff_text(content, fmt))
+    backup_file = None
     if changed and not module.check_mode:
+        if kms.params['backup'] and existing is not None:
+            backup_file = module.backup_local(dest)
         write_atomically(module, dest, content)
     if existing is not None or not module.check_mode:
         file_args = module.load_file_common_arguments(module.params, path=dest)
         changed = module.set_fs_attributes_if_different(file_args, changed, diff=None)
-    return changed, diff
+    return changed, diff, backup_file
 
 
 def run(kms):
@@ -217,9 +234,11 @@ def run(kms):
         'fingerprint_sha256': public_key['fingerprint_sha256'],
     }
     if kms.params['dest']:
-        result['changed'], diff = write_dest(kms, public_key)
+        result['changed'], diff, backup_file = write_dest(kms, public_key)
         result['dest'] = kms.params['dest']
-        if kms.module._diff:
+        if backup_file:
+            result['backup_file'] = backup_file
+        if kms.diff_mode:
             result['diff'] = diff
     return result
 
@@ -230,6 +249,7 @@ def main():
             key_id=dict(type='str', required=True, no_log=False),
             dest=dict(type='path'),
             format=dict(type='str', default='pem', choices=['pem', 'der']),
+            backup=dict(type='bool', default=False),
         ),
         add_file_common_args=True,
     ).run(run)

@@ -235,11 +235,12 @@ def test_unsupported_private_keys():
                                                      serialization.NoEncryption()))
 
 
-def test_require_key_spec():
+def test_is_private_key_der():
     key = _ec(ec.SECP256R1())
-    assert _wrap.require_key_spec(key, 'EC_P256') == 'EC_P256'
-    with pytest.raises(KmsInputError, match='is a EC_P256 key, but the KMS key has key_spec RSA_2048'):
-        _wrap.require_key_spec(key, 'RSA_2048')
+    der = _wrap.private_key_pkcs8_der(key)
+    assert _wrap.is_private_key_der(der) is True
+    assert _wrap.is_private_key_der(_wrap.public_key_der_of(key)) is False
+    assert _wrap.is_private_key_der(b'\x30\x03\x02\x01\x00') is False
 
 
 # ------------------------------------------------------------------------------- public keys

@@ -483,9 +483,11 @@ def test_diff_shows_states_of_changed_keys_only(kms):
 
     diff = result['diff']
     assert len(diff) == 2
-    assert diff[0]['before'] == 'key: absent\n'
-    assert diff[0]['after'] == 'key_state: enabled\nexpiration_date: 2031-01-01T00:00:00Z\n'
-    assert diff[1]['before'].startswith('key_state: pending_import') and diff[1]['before_header'].startswith('waiting (')
+    header = 'new (%s)' % result['results'][0]['key_id']
+    assert diff[0] == {'before_header': header, 'after_header': header, 'before': {},
+                       'after': {'key_state': '2', 'key_state_name': 'enabled', 'expiration_time': 1924992000}}
+    assert diff[1]['before'] == {'key_state': '5', 'key_state_name': 'pending_import', 'expiration_time': None}
+    assert diff[1]['after']['key_state_name'] == 'enabled' and diff[1]['before_header'].startswith('waiting (')
     assert_no_secret(result, secret)
 
 

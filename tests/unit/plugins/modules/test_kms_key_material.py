@@ -52,6 +52,7 @@ def test_first_import_wraps_in_process_with_three_calls(kms, import_params, unwr
     key = result['key']
     assert (key['key_state'], key['key_state_name'], key['enabled'], key['expiration_time']) == ('2', 'enabled', True, FUTURE)
     assert result['diff'] == {
+        'before_header': KEY_ID, 'after_header': KEY_ID,
         'before': {'key_state': '5', 'key_state_name': 'pending_import', 'expiration_time': None},
         'after': {'key_state': '2', 'key_state_name': 'enabled', 'expiration_time': FUTURE}}
     assert_no_secret(result, WRAPPED, sent['encrypted_key_material'])
@@ -356,11 +357,40 @@ def test_binary_file_of_wrong_size(kms, tmp_path, size):
     assert result['failed'] and 'it holds %d bytes' % size in result['msg'] and kms.actions() == []
 
 
-def test_unreadable_file(kms, tmp_path):
-    # a directory cannot be read as a file, whoever runs the test (permissions do not stop root)
+def test_directory_is_refused(kms, tmp_path):
     result = run({'key_id': KEY_ID, 'key_material_path': str(tmp_path)})
 
-    assert result['failed'] and 'cannot be read' in result['msg'] and kms.actions() == []
+    assert result['failed'] and kms.actions() == []
+    assert result['msg'] == 'key_material_path %s is a directory: give the path of a regular file.' % tmp_path
+
+
+def test_fifo_is_refused_without_waiting_for_a_writer(kms, tmp_path):
+    fifo = tmp_path / 'material.fifo'
+    os.mkfifo(str(fifo))
+
+    result = run({'key_id': KEY_ID, 'key_material_path': str(fifo)})
+
+    assert result['failed'] and kms.actions() == []
+    assert 'key_material_path %s is not a regular file' % fifo in result['msg']
+
+
+def test_too_large_file_is_refused(kms, tmp_path):
+    path = tmp_path / 'big.pem'
+    path.write_bytes(b'-' * (64 * 1024 + 1))
+
+    result = run({'key_id': KEY_ID, 'key_material_path': str(path)})
+
+    assert result['failed'] and kms.actions() == []
+    assert result['msg'] == 'key_material_path %s is too large to hold key material: at most 65536 bytes.' % path
+
+
+def test_pasted_material_in_the_path_option_is_not_echoed(kms):
+    pasted = '-----BEGIN PRIVATE KEY-----\n' + 'A' * 300 + '\n-----END PRIVATE KEY-----\n'
+
+    result = run({'key_id': KEY_ID, 'key_material_path': pasted})
+
+    assert result['failed'] and kms.actions() == []
+    assert result['msg'].startswith('key_material_path cannot be read: ') and 'AAAA' not in result['msg']
 
 
 def test_iso_expiration_time(kms, import_params):
