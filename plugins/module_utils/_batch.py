@@ -44,6 +44,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
 MAX_WORKERS_LIMIT = 32   # the client's connection pool holds 32 connections
 FAILED_DETAILS_IN_MSG = 5
 
+
 class BatchFailed(KmsError):
     """Some keys failed: fail the task, but return every result."""
 
@@ -272,9 +273,9 @@ class Batch:
             # no re-describe: the new key is built from the request (state 5, pending import);
             # an unclear failure is settled by looking the alias up (see _keys.create_key)
             return create_key(self.km.client, entry.alias, key_spec=entry.key_spec,
-                                    key_usage=params['key_usage'] or None, origin='external',
-                                    description=params['description'] or None, reread=False,
-                                    warn=self.km.warn), True
+                              key_usage=params['key_usage'] or None, origin='external',
+                              description=params['description'] or None, reread=False,
+                              warn=self.km.warn), True
         except KmsError as error:
             if error.error_code != 'KMS.1104':
                 raise

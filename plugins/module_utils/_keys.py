@@ -472,6 +472,7 @@ def update_key_description(client, key_id, description):
     client.call('update-key-description', {'key_id': key_id, 'key_description': description or ''},
                 key_id=key_id)
 
+
 # ----------------------------------------------------------------------------- public key, data
 
 def get_public_key(client, key_ref):

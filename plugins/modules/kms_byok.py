@@ -134,7 +134,8 @@ attributes:
     support: full
     details:
       - One diff per changed key, with the key state and material expiry before and after.
-        Never the material.notes:
+        Never the material.
+notes:
   - "Calls per key - one key listing for all aliases (one call per 100 keys in the project), then
     for a key waiting for its material C(get-parameters-for-import) and C(import-key-material),
     plus C(create-key) for a key that is created. Verification adds C(describe-key) and either

@@ -50,7 +50,8 @@ options:
     default: RSAES_OAEP_SHA_256
 attributes:
   check_mode:
-    details: The module changes nothing, so it runs the same in check mode and returns real parameters.notes:
+    details: The module changes nothing, so it runs the same in check mode and returns real parameters.
+notes:
   - The import token is a one-time credential for importing material into this key. It is not
     key material, but keep it out of logs like one. Set C(no_log=true) on the task that registers
     the result, and on the task that passes the token on.

@@ -99,7 +99,8 @@ attributes:
     details: In check mode the module reads the key and predicts the result; it makes no change call.
   diff_mode:
     support: full
-    details: The diff shows the key before and after, as returned in RV(key).notes:
+    details: The diff shows the key before and after, as returned in RV(key).
+notes:
   - Default Master Keys (aliases ending in C(/default)) belong to cloud services; the module
     refuses to change them.
   - KMS needs a key to wait at least 7 days before it is deleted; until then the deletion can be

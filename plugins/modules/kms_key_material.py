@@ -108,7 +108,8 @@ attributes:
       import parameters and makes no change call.
   diff_mode:
     support: full
-    details: The diff shows the key state and the material expiry before and after, never material.notes:
+    details: The diff shows the key state and the material expiry before and after, never material.
+notes:
   - A first import costs three API calls (read the key, fetch import parameters, import), a
     key that has its material already one call.
   - If the import call fails without a clear answer (a server error or a lost connection), the

@@ -17,9 +17,9 @@ description:
   - With O(dest), writes the public key into a file, in PEM or DER (O(format)). The file is
     written, atomically, only when its content differs; only then, or when file attributes change,
     the task reports a change.
-  - A O(dest) that holds a private key (PEM of any type, or DER) is never shown in a diff nor
-    overwritten: the task fails. A O(dest) that is not a regular file, or larger than 16 KiB (more
-    than any public key), fails too.
+  - "A O(dest) that holds a private key (PEM of any type, or DER) is never shown in a diff nor
+    overwritten: the task fails. So does a O(dest) that is not a regular file, or that is larger
+    than 16 KiB (more than any public key)."
   - The key answered by the service is parsed leniently (a SubjectPublicKeyInfo or a PKCS#1
     RSAPublicKey inside the C(PUBLIC KEY) armour, CRLF or LF line endings) and always returned
     as a standard SubjectPublicKeyInfo with LF line endings.
@@ -63,7 +63,8 @@ attributes:
     details: In check mode the module reads the key and reports whether O(dest) would change, without writing it.
   diff_mode:
     support: full
-    details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).seealso:
+    details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).
+seealso:
   - module: dew.kms.kms_key_material
     description: Import an RSA or EC private key, whose public key this module reads back.
   - module: dew.kms.kms_key

@@ -216,8 +216,24 @@ def _collection_root():
     return os.path.abspath(os.path.join(here, '..', '..', '..', '..', '..', '..', '..'))
 
 
+def test_key_diff_is_the_one_diff_shape():
+    assert _common.key_diff('app (id)', {}, {'key_state': '2'}) == {
+        'before_header': 'app (id)', 'after_header': 'app (id)', 'before': {}, 'after': {'key_state': '2'}}
+
+
+@pytest.mark.parametrize('diff', [True, False])
+def test_diff_mode_follows_the_task(module_exits, clean_env, diff):
+    with pytest.raises(Exit) as caught:
+        run_module({'key_id': KEY_ID, '_ansible_diff': diff}, lambda module: {'diff_mode': module.diff_mode})
+    assert caught.value.kwargs == {'diff_mode': diff}
+
+
 @pytest.mark.parametrize('module,absent', [
     ('_common', ('cryptography', 'yaml', 'requests')),
+    ('_files', ('cryptography', 'yaml', 'requests')),
+    ('_keys', ('cryptography', 'yaml', 'requests')),
+    ('_material', ('cryptography', 'yaml', 'requests')),
+    ('_batch', ('cryptography', 'yaml', 'requests')),
     ('_client', ('cryptography', 'yaml')),
     ('_auth', ('cryptography', 'yaml')),
     ('_wrap', ('cryptography',)),

@@ -224,3 +224,96 @@ def test_latest_renderable_timestamp_still_renders():
     # 13 digits and more are milliseconds
     latest = _keys.epoch_seconds(_keys.MAX_EXPIRATION_TIME * 1000 + 999)
     assert _keys.iso8601(latest) == '9999-12-31T23:59:59Z'
+
+
+# ------------------------------------------------------------------------------ send_settled
+
+class SettleConfig:
+    retries = 2
+
+
+class SettleClient:
+    def __init__(self):
+        self.config = SettleConfig()
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+def failing(*errors):
+    """A send() that raises the given errors in turn, then returns 'sent'."""
+    attempts = []
+
+    def send(attempt, *args):
+        attempts.append((attempt, args))
+        if len(attempts) <= len(errors):
+            raise errors[len(attempts) - 1]
+        return 'sent'
+    send.attempts = attempts
+    return send
+
+
+UNCLEAR = KmsError('KMS x failed: HTTP 503.', status=503, error_code='KMS.0104')
+
+
+def settled(send, settle, **kwargs):
+    client = SettleClient()
+    result = _keys.send_settled(client, send, settle, 'x for key k', 'nothing happened, so it is sent again',
+                                'Running the task again is safe.', **kwargs)
+    return result, client.warnings
+
+
+def test_send_settled_returns_what_send_returns():
+    assert settled(failing(), lambda: pytest.fail('no settle without a failure')) == ('sent', [])
+
+
+def test_send_settled_returns_the_settled_value_without_sending_again():
+    send = failing(UNCLEAR)
+    assert settled(send, lambda: 'done') == ('done', [])
+    assert len(send.attempts) == 1
+
+
+def test_send_settled_sends_again_while_nothing_happened_with_fresh_prepare():
+    send = failing(UNCLEAR, UNCLEAR)
+    prepared = iter(['p1', 'p2', 'p3'])
+    result, warnings = settled(send, lambda: None, prepare=lambda: (next(prepared),))
+    assert result == 'sent' and send.attempts == [(1, ('p1',)), (2, ('p2',)), (3, ('p3',))]
+    assert warnings == [
+        'x for key k failed with HTTP 503 KMS.0104; nothing happened, so it is sent again (attempt 2 of 3).',
+        'x for key k failed with HTTP 503 KMS.0104; nothing happened, so it is sent again (attempt 3 of 3).']
+
+
+def test_send_settled_gives_up_after_the_last_attempt_saying_rerun_is_safe():
+    with pytest.raises(KmsError) as info:
+        settled(failing(UNCLEAR, UNCLEAR), lambda: None, attempts=2)
+    assert info.value.msg == 'KMS x failed: HTTP 503. Running the task again is safe.'
+    assert (info.value.status, info.value.error_code) == (503, 'KMS.0104')
+
+
+def test_send_settled_raises_clear_failures_at_once():
+    clear = KmsError('refused', status=400, error_code='KMS.0201')
+    with pytest.raises(KmsError) as info:
+        settled(failing(clear), lambda: pytest.fail('a clear failure needs no settling'))
+    assert info.value is clear
+
+
+def test_send_settled_raises_the_original_error_when_settling_fails():
+    def settle():
+        raise KmsError('describe failed too', status=500)
+    with pytest.raises(KmsError) as info:
+        settled(failing(UNCLEAR), settle)
+    assert info.value is UNCLEAR
+
+
+def test_send_settled_never_settles_errors_of_prepare():
+    def prepare():
+        raise KmsError('params failed', status=503)
+    with pytest.raises(KmsError, match='params failed'):
+        settled(failing(), lambda: pytest.fail('prepare changed nothing'), prepare=prepare)
+
+
+def test_state_fields():
+    assert _keys.state_fields(None) == {}
+    key = _keys.normalize_key({'key_id': KEY_ID, 'key_state': '2', 'expiration_time': '1893456000000'})
+    assert _keys.state_fields(key) == {'key_state': '2', 'key_state_name': 'enabled', 'expiration_time': 1893456000}

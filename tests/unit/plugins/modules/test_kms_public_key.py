@@ -195,3 +195,101 @@ def test_dest_directory_missing(kms, rsa_key, tmp_path):
     result = run({'key_id': KEY_ID, 'dest': str(tmp_path / 'missing' / 'k.pem')}, tmp_path)
 
     assert result['failed'] and 'does not exist' in result['msg']
+
+
+def test_diff_has_the_shared_shape_with_dest_as_header(kms, rsa_key, tmp_path):
+    dest = tmp_path / 'signing.pem'
+    answer(kms, rsa_key[2])
+
+    result = run({'key_id': KEY_ID, 'dest': str(dest)}, tmp_path, diff=True)
+
+    assert result['diff'] == {'before_header': str(dest), 'after_header': str(dest), 'before': '', 'after': rsa_key[1]}
+
+
+def test_backup_keeps_the_previous_content(kms, rsa_key, tmp_path):
+    dest = tmp_path / 'signing.pem'
+    dest.write_text('old content\n')
+    answer(kms, rsa_key[2])
+    answer(kms, rsa_key[2])
+
+    first = run({'key_id': KEY_ID, 'dest': str(dest), 'backup': True}, tmp_path)
+    second = run({'key_id': KEY_ID, 'dest': str(dest), 'backup': True}, tmp_path)
+
+    assert first['changed'] and dest.read_text() == rsa_key[1]
+    backup = first['backup_file']
+    assert os.path.dirname(backup) == str(tmp_path) and os.path.basename(backup).startswith('signing.pem.')
+    with open(backup) as handle:
+        assert handle.read() == 'old content\n'
+    # nothing overwritten, nothing backed up
+    assert not second['changed'] and 'backup_file' not in second
+
+
+def test_backup_of_a_new_file_or_in_check_mode_makes_no_copy(kms, rsa_key, tmp_path):
+    (tmp_path / 'keys').mkdir()
+    dest = tmp_path / 'keys' / 'signing.pem'
+    answer(kms, rsa_key[2])
+    answer(kms, rsa_key[2])
+
+    new = run({'key_id': KEY_ID, 'dest': str(dest), 'backup': True}, tmp_path)
+    dest.write_text('old\n')
+    check = run({'key_id': KEY_ID, 'dest': str(dest), 'backup': True}, tmp_path, check_mode=True)
+
+    assert new['changed'] and 'backup_file' not in new
+    assert check['changed'] and 'backup_file' not in check
+    assert os.listdir(str(tmp_path / 'keys')) == ['signing.pem'] and dest.read_text() == 'old\n'
+
+
+def private_key_forms(private_keys):
+    from cryptography.hazmat.primitives import serialization
+
+    key = private_keys['EC_P256']
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    return {
+        'pem': key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()),
+        'der': key.private_bytes(serialization.Encoding.DER, pkcs8, serialization.NoEncryption()),
+        'encrypted-pem': key.private_bytes(serialization.Encoding.PEM, pkcs8,
+                                           serialization.BestAvailableEncryption(b'secret')),
+        'encrypted-der': key.private_bytes(serialization.Encoding.DER, pkcs8,
+                                           serialization.BestAvailableEncryption(b'secret')),
+        'rsa-traditional': private_keys['RSA_2048'].private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
+    }
+
+
+@pytest.mark.parametrize('form', ['pem', 'der', 'encrypted-pem', 'encrypted-der', 'rsa-traditional'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_dest_holding_a_private_key_is_never_shown_nor_overwritten(kms, rsa_key, private_keys, tmp_path,
+                                                                    form, check_mode):
+    content = private_key_forms(private_keys)[form]
+    (tmp_path / 'keys').mkdir()
+    dest = tmp_path / 'keys' / 'app.key'
+    dest.write_bytes(content)
+    answer(kms, rsa_key[2])
+
+    result = run({'key_id': KEY_ID, 'dest': str(dest), 'backup': True}, tmp_path, check_mode=check_mode, diff=True)
+
+    assert result['failed'] and 'diff' not in result and dest.read_bytes() == content
+    assert result['msg'] == ('dest %s holds a private key: it is never shown or overwritten. Give another path '
+                             'for the public key.' % dest)
+    assert os.listdir(str(tmp_path / 'keys')) == ['app.key']
+
+
+def test_dest_larger_than_any_public_key_is_refused(kms, rsa_key, tmp_path):
+    dest = tmp_path / 'big.pem'
+    dest.write_bytes(b'x' * (16 * 1024 + 1))
+    answer(kms, rsa_key[2])
+
+    result = run({'key_id': KEY_ID, 'dest': str(dest)}, tmp_path)
+
+    assert result['failed'] and dest.stat().st_size == 16 * 1024 + 1
+    assert result['msg'] == 'dest %s is too large to hold a public key: at most 16384 bytes.' % dest
+
+
+def test_dest_fifo_is_refused_at_once(kms, rsa_key, tmp_path):
+    dest = tmp_path / 'pipe'
+    os.mkfifo(str(dest))
+    answer(kms, rsa_key[2])
+
+    result = run({'key_id': KEY_ID, 'dest': str(dest)}, tmp_path)
+
+    assert result['failed'] and 'dest %s is not a regular file' % dest in result['msg']
