@@ -9,7 +9,7 @@
 import functions trust them. Every rule about what may be imported where lives here once.
 Private module: the interface may change between releases. See docs/dev/architecture.md.
 
-``cryptography`` is imported (through ``_wrap``) only when material is loaded or wrapped.
+``cryptography`` is imported (by ``_wrap``) only when material is loaded or wrapped.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,9 +29,10 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
     validate_key_id,
     with_state,
 )
+# _wrap imports cryptography on first use only, so importing it here costs nothing
+from ansible_collections.dew.kms.plugins.module_utils import _wrap
+from ansible_collections.dew.kms.plugins.module_utils._wrap import SYMMETRIC_KEY_SPECS, WEAK_WRAPPING_ALGORITHMS
 
-SYMMETRIC_IMPORT_SPECS = ('AES_256',)
-WEAK_WRAPPING_ALGORITHMS = ('RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5')
 # the largest legal material file is an RSA_4096 private key in PEM (about 3.3 KiB); 64 KiB also
 # leaves room for comments and certificates users keep next to the key
 MAX_MATERIAL_FILE = 64 * 1024
@@ -72,8 +73,6 @@ def load_material(data, field):
     private key; anything else must be 32 bytes, raw or base64. Raises KmsInputError naming
     ``field``, never the value.
     """
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
     raw = data.encode('utf-8') if isinstance(data, str) else bytes(data)
     der = None
     if b'-----BEGIN' in raw or (len(raw) > 64 and raw[:1] == b'\x30'):
@@ -139,8 +138,6 @@ def warn_weak_algorithm(wrapping_algorithm, warn):
 def get_import_params(client, key_id, wrapping_algorithm):
     """get-parameters-for-import: key_id, import_token, public_key (base64 DER),
     public_key_pem, expiration_time (epoch s), expiration_date (ISO 8601 UTC)."""
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
     validate_key_id(key_id)
     answer = client.call('get-parameters-for-import',
                          {'key_id': key_id, 'wrapping_algorithm': wrapping_algorithm}, key_id=key_id)
@@ -185,7 +182,7 @@ def check_importable(key, material=None, expiration_time=None):
             'Key %s has origin %s: key material can only be imported into a key created with origin '
             'external. Create a new key with dew.kms.kms_key origin=external and import into that.'
             % (ref, key['origin']))
-    symmetric_key = key['key_spec'] in SYMMETRIC_IMPORT_SPECS
+    symmetric_key = key['key_spec'] in SYMMETRIC_KEY_SPECS
     if material is not None and not material.fits(key['key_spec']):
         raise KmsInputError(_misfit_message(key, material, symmetric_key))
     if expiration_time is not None and not symmetric_key:
@@ -208,7 +205,7 @@ def _misfit_message(key, material, symmetric_key):
 
 def check_wrapped_fits(key, wrapped):
     """Raise KmsInputError unless pre-wrapped material has the parts this key needs."""
-    symmetric_key = key['key_spec'] in SYMMETRIC_IMPORT_SPECS
+    symmetric_key = key['key_spec'] in SYMMETRIC_KEY_SPECS
     if not symmetric_key and not wrapped.encrypted_privatekey:
         raise KmsInputError('Key %s is a %s key: importing its material needs encrypted_privatekey too.'
                             % (key['key_id'], key['key_spec']))
@@ -291,8 +288,6 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
     Calls: 0 when the material is already there, 2 for a first import.
     Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read.
     """
-    from ansible_collections.dew.kms.plugins.module_utils import _wrap
-
     check_importable(key, material, expiration_time)
     done = _unchanged_or_predicted(key, expiration_time, check_mode, warn)
     if done is not None:
@@ -346,7 +341,7 @@ def delete_material(client, key, check_mode=False):
                             % (ref, key['origin']))
     if key['key_state'] == '5':
         return False, key, key
-    if key['key_spec'] not in SYMMETRIC_IMPORT_SPECS:
+    if key['key_spec'] not in SYMMETRIC_KEY_SPECS:
         raise KmsInputError(
             'Key %s is a %s key: imported private key material cannot be deleted. To get rid of it, '
             'schedule deletion of the key (dew.kms.kms_key state=absent).' % (ref, key['key_spec']))
