@@ -258,8 +258,8 @@ def private_key_forms(private_keys):
 
 @pytest.mark.parametrize('form', ['pem', 'der', 'encrypted-pem', 'encrypted-der', 'rsa-traditional'])
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_dest_holding_a_private_key_is_never_shown_nor_overwritten(kms, rsa_key, private_keys, tmp_path,
-                                                                    form, check_mode):
+def test_dest_holding_a_private_key_is_never_shown_nor_overwritten(
+        kms, rsa_key, private_keys, tmp_path, form, check_mode):
     content = private_key_forms(private_keys)[form]
     (tmp_path / 'keys').mkdir()
     dest = tmp_path / 'keys' / 'app.key'
