@@ -74,13 +74,8 @@ def load_material(data, field):
     ``field``, never the value.
     """
     raw = data.encode('utf-8') if isinstance(data, str) else bytes(data)
-    der = None
-    if b'-----BEGIN' in raw or (len(raw) > 64 and raw[:1] == b'\x30'):
-        der = raw
     stripped = b''.join(raw.split())
-    if der is None and len(stripped) > 88 and BASE64_RE.match(stripped.decode('latin-1')):
-        decoded = base64.b64decode(stripped + b'=' * (-len(stripped) % 4))
-        der = decoded if decoded[:1] == b'\x30' else None
+    der = _private_key_bytes(raw, stripped)
     if der is not None:
         private_key = _wrap.load_private_key(der, field)
         return Material(field, private_key=private_key, key_spec=_wrap.private_key_spec(private_key, field))
@@ -89,6 +84,17 @@ def load_material(data, field):
         raise KmsInputError('%s must hold exactly 32 bytes of AES-256 key material (raw, or as base64 text) '
                             'or an RSA/EC private key (PEM or DER); it holds %d bytes.' % (field, len(raw)))
     return Material(field, symmetric=_wrap.decode_symmetric_material(raw, field))
+
+
+def _private_key_bytes(raw, stripped):
+    """PEM or DER bytes when the input looks like a private key rather than 32 bytes, else None."""
+    if b'-----BEGIN' in raw or (len(raw) > 64 and raw[:1] == b'\x30'):
+        return raw
+    if len(stripped) > 88 and BASE64_RE.match(stripped.decode('latin-1')):
+        decoded = base64.b64decode(stripped + b'=' * (-len(stripped) % 4))
+        if decoded[:1] == b'\x30':
+            return decoded
+    return None
 
 
 def material_from_options(params, path_option='key_material_path', value_option='key_material'):

@@ -371,9 +371,14 @@ def run(kms):
         changed, after = present(kms, key)
     result = {'changed': changed, 'key': after or {}}
     if kms.diff_mode:
-        header = (after or key or {}).get('key_id') or p['alias'] or p['key_id']
-        result['diff'] = key_diff(header, key or {}, after or {})
+        result['diff'] = diff_of(p, key or {}, after or {})
     return result
+
+
+def diff_of(p, before, after):
+    """The whole key before and after, under its ID (its alias or the given ID while it has none)."""
+    header = after.get('key_id') or before.get('key_id') or p['alias'] or p['key_id']
+    return key_diff(header, before, after)
 
 
 def main():
