@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
 import stat
 
@@ -30,35 +29,41 @@ def shown_path(option, path):
     return '%s %s' % (option, path)
 
 
-def _open_regular(path, option):
-    """A read-only descriptor of a regular file; devices, FIFOs and directories fail at once."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
-    except (IOError, OSError) as err:
-        if err.errno == errno.EISDIR:
-            raise KmsInputError('%s is a directory: give the path of a regular file.' % shown_path(option, path))
-        raise KmsInputError('%s cannot be read: %s.' % (shown_path(option, path), err.strerror or err))
-    mode = os.fstat(fd).st_mode
+def _check_regular(path, option, mode):
+    """KmsInputError unless ``mode`` (an st_mode) is a regular file's."""
+    if stat.S_ISDIR(mode):
+        raise KmsInputError('%s is a directory: give the path of a file.' % shown_path(option, path))
     if not stat.S_ISREG(mode):
-        os.close(fd)
-        what = 'a directory' if stat.S_ISDIR(mode) else 'not a regular file (a device, FIFO or socket)'
-        raise KmsInputError('%s is %s: give the path of a regular file.' % (shown_path(option, path), what))
-    return fd
+        raise KmsInputError('%s is not a regular file (a device, FIFO or socket): give the path of a file.'
+                            % shown_path(option, path))
+
+
+def _unreadable(path, option, err):
+    return KmsInputError('%s cannot be read: %s.' % (shown_path(option, path), err.strerror or err))
 
 
 def read_capped(path, option, limit, what):
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
+    The file type is checked before the file is opened, so a FIFO or a device fails at once
+    instead of blocking or streaming, and again on the open file (it may have been swapped).
     ``what`` names the expected content for the too-large message ("key material").
     KmsInputError naming ``option`` for a missing, unreadable, irregular or too large file.
     """
-    fd = _open_regular(path, option)
-    with os.fdopen(fd, 'rb') as handle:
-        try:
+    try:
+        before = os.stat(path)
+    except (IOError, OSError, ValueError) as err:
+        raise _unreadable(path, option, err)
+    _check_regular(path, option, before.st_mode)
+    try:
+        with open(path, 'rb') as handle:
+            now = os.fstat(handle.fileno())
+            if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+                raise KmsInputError('%s changed while it was opened: run the task again.' % shown_path(option, path))
+            _check_regular(path, option, now.st_mode)
             data = handle.read(limit + 1)
-        except (IOError, OSError) as err:
-            raise KmsInputError('%s cannot be read: %s.' % (shown_path(option, path), err.strerror or err))
+    except (IOError, OSError) as err:
+        raise _unreadable(path, option, err)
     if len(data) > limit:
         raise KmsInputError('%s is too large to hold %s: at most %d bytes.'
                             % (shown_path(option, path), what, limit))

@@ -37,7 +37,7 @@ def test_symlink_to_a_regular_file_is_read(tmp_path):
 
 
 def test_directory_fails_naming_option_and_path(tmp_path):
-    with pytest.raises(KmsInputError, match=r'^dest .* is a directory: give the path of a regular file\.$'):
+    with pytest.raises(KmsInputError, match=r'^dest .* is a directory: give the path of a file\.$'):
         _files.read_capped(str(tmp_path), 'dest', 100, 'a public key')
 
 
@@ -85,3 +85,15 @@ def test_read_capped_if_exists(tmp_path):
     path = tmp_path / 'file'
     path.write_bytes(b'abc')
     assert _files.read_capped_if_exists(str(path), 'dest', 10, 'a public key') == b'abc'
+
+
+def test_a_file_swapped_between_check_and_open_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / 'material.bin'
+    path.write_bytes(b'x' * 32)
+    other = tmp_path / 'other.bin'
+    other.write_bytes(b'y')
+    real_stat = os.stat
+    # the check sees another file than the one then opened
+    monkeypatch.setattr(_files.os, 'stat', lambda p: real_stat(str(other)) if p == str(path) else real_stat(p))
+    with pytest.raises(KmsInputError, match=r'changed while it was opened: run the task again\.$'):
+        _files.read_capped(str(path), 'key_material_path', 100, 'key material')

@@ -361,7 +361,7 @@ def test_directory_is_refused(kms, tmp_path):
     result = run({'key_id': KEY_ID, 'key_material_path': str(tmp_path)})
 
     assert result['failed'] and kms.actions() == []
-    assert result['msg'] == 'key_material_path %s is a directory: give the path of a regular file.' % tmp_path
+    assert result['msg'] == 'key_material_path %s is a directory: give the path of a file.' % tmp_path
 
 
 def test_fifo_is_refused_without_waiting_for_a_writer(kms, tmp_path):
