@@ -77,6 +77,8 @@ options:
           - File holding the key material, on the host that runs the module.
           - For V(AES_256), exactly 32 raw bytes or their base64 text. For RSA and EC keys, an
             unencrypted private key in PEM or DER (PKCS#8, PKCS#1 or SEC1).
+          - It must be a regular file of at most 64 KiB; a directory, device or FIFO fails that key
+            at once.
         type: path
       expiration_time:
         description:

@@ -63,6 +63,7 @@ options:
       - Path of a file with the plaintext key material on the host that runs the module. For an
         V(AES_256) key, the raw 32 bytes or their base64 encoding. For an RSA or EC key, the
         private key, PEM or DER, PKCS#1, SEC1 or PKCS#8, unencrypted.
+      - It must be a regular file of at most 64 KiB; a directory, device or FIFO fails at once.
       - Mutually exclusive with O(key_material) and O(import_token).
     type: path
   wrapping_algorithm:
