@@ -189,19 +189,9 @@ class Batch:
         entries = self.live()
         if not entries:
             return
-        client = self.km.client
         by_id = [entry for entry in entries if entry.key_id]
-        if len(entries) == 1 and by_id:
-            listed = None
-        else:
-            listed = list_keys(client)
-        if listed is not None:
-            index_id = dict((key['key_id'], key) for key in listed)
-            index_alias = {}
-            # aliases are unique per project; prefer a live key if a deleted one still shows up
-            for key in sorted(listed, key=lambda k: k['key_state'] != '4'):
-                if key['alias']:
-                    index_alias[key['alias']] = key
+        if len(entries) > 1 or not by_id:
+            index_id, index_alias = index_keys(list_keys(self.km.client))
             for entry in entries:
                 entry.key = index_id.get(entry.key_id) if entry.key_id else index_alias.get(entry.alias)
         # IDs the listing did not show (another enterprise project, or no listing): ask for each
@@ -319,15 +309,29 @@ class Batch:
                               if entry.result['changed'] and entry.error is None]
         failed = [entry for entry in self.entries if entry.error is not None]
         if failed:
-            details = ' '.join('%s: %s' % (entry.label, entry.error.msg.rstrip('.') + '.')
-                               for entry in failed[:FAILED_DETAILS_IN_MSG])
-            more = len(failed) - FAILED_DETAILS_IN_MSG
-            if more > 0:
-                details += ' And %d more: see results.' % more
-            raise BatchFailed('%d of %d keys failed (%s). %s'
-                              % (len(failed), len(self.entries),
-                                 ', '.join(entry.label for entry in failed), details), result)
+            raise BatchFailed(failure_message(failed, len(self.entries)), result)
         return result
+
+
+def index_keys(listed):
+    """({key_id: key}, {alias: key}) of a listing; a live key wins over a deleted one with its
+    alias (aliases are unique per project, but a key pending deletion may still show up)."""
+    index_id = dict((key['key_id'], key) for key in listed)
+    index_alias = {}
+    for key in sorted(listed, key=lambda k: k['key_state'] != '4'):
+        if key['alias']:
+            index_alias[key['alias']] = key
+    return index_id, index_alias
+
+
+def failure_message(failed, total):
+    """'2 of 5 keys failed (a, b). a: <why>. b: <why>.' with the details of at most five keys."""
+    details = ' '.join('%s: %s' % (entry.label, entry.error.msg.rstrip('.') + '.')
+                       for entry in failed[:FAILED_DETAILS_IN_MSG])
+    more = len(failed) - FAILED_DETAILS_IN_MSG
+    if more > 0:
+        details += ' And %d more: see results.' % more
+    return '%d of %d keys failed (%s). %s' % (len(failed), total, ', '.join(entry.label for entry in failed), details)
 
 
 def planned_key(entry):

@@ -129,3 +129,21 @@ def test_result_never_holds_material():
     assert AES_B64 not in repr(result) and set(result) == {
         'alias', 'key_id', 'key_spec', 'key_state', 'key_state_name', 'changed', 'action', 'verified',
         'expiration_time', 'expiration_date', 'error', 'error_code', 'request_id'}
+
+
+def test_index_keys_prefers_the_live_key_of_an_alias():
+    deleted = {'key_id': 'k1', 'alias': 'app', 'key_state': '4'}
+    live = {'key_id': 'k2', 'alias': 'app', 'key_state': '2'}
+    nameless = {'key_id': 'k3', 'alias': None, 'key_state': '2'}
+    for listed in ([deleted, live, nameless], [live, deleted, nameless]):
+        index_id, index_alias = _batch.index_keys(listed)
+        assert index_alias == {'app': live} and set(index_id) == {'k1', 'k2', 'k3'}
+
+
+def test_failure_message_details_at_most_five_keys():
+    batch = _batch.Batch(FakeKm([entry_params(alias='k%d' % i, key_material=AES_B64) for i in range(7)]))
+    for entry in batch.entries:
+        entry.fail(KmsInputError('bad %s' % entry.alias))
+    message = _batch.failure_message(batch.entries, 9)
+    assert message.startswith('7 of 9 keys failed (k0, k1, k2, k3, k4, k5, k6). k0: bad k0. k1: bad k1.')
+    assert 'k5: bad' not in message and message.endswith('k4: bad k4. And 2 more: see results.')
