@@ -69,3 +69,23 @@ def test_without_state_file_the_state_is_in_memory(tmp_path):
     finally:
         process.stop()
     assert sorted(os.listdir(tmp_path)) == ["emulator.log"]
+
+
+def test_a_key_waiting_for_activation_still_waits_after_a_restart(tmp_path):
+    state_file = str(tmp_path / "state.sqlite")
+    first = Emulator(tmp_path / "first", "--activation-delay", "30",
+                     state_file=state_file).start()
+    try:
+        client = first.client()
+        key_id = client.create_key(wait=False)
+    finally:
+        first.kill()
+    second = Emulator(tmp_path / "second", "--activation-delay", "0",
+                      state_file=state_file).start()
+    try:
+        revived = second.client(token=client.token)
+        assert revived.describe(key_id)["key_state"] == "1"
+        second.advance_clock(31)
+        assert second.client().describe(key_id)["key_state"] == "2"
+    finally:
+        second.stop()
