@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -32,7 +33,7 @@ def _non_negative_int(text):
 
 def _non_negative_float(text):
     value = float(text)
-    if not value >= 0 or value == float("inf"):
+    if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
     return value
 
