@@ -109,7 +109,8 @@ def key_not_found():
 
 def refuse_waiting_for_activation(key):
     if key.state == "1":
-        raise kms_error("KMS.1301", "the key is not enabled: it is waiting for activation")
+        raise kms_error("KMS.1301", "the key is not enabled: it is waiting for activation"
+                        " (key_state 1); describe it until key_state is 2 or 5, then retry")
 
 
 def require_usable(key):
