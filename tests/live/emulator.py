@@ -97,8 +97,8 @@ def secret_values(info, key_ids_path):
     return values
 
 
-def check_transcript(path, secrets, min_key_ids=1):
-    """Problems found in a transcript: secret values in its text, leaves that are not shapes."""
+def check_transcript(path, secrets):
+    """Problems found in a transcript (secret values, leaves that are not shapes), never echoing a value."""
     with open(path) as handle:
         text = handle.read()
     problems = ['a secret value (%d characters) appears in %s' % (len(value), path)
@@ -111,7 +111,7 @@ def check_transcript(path, secrets, min_key_ids=1):
         if isinstance(node, dict):
             for key, value in node.items():
                 if not NAME_RE.match(key):
-                    problems.append('%s: key %r is not a field name' % (where, key))
+                    problems.append('%s: a key (%d characters) is not a field name' % (where, len(str(key))))
                 walk(value, where + '.' + key)
         elif isinstance(node, list):
             if not node or not re.match(r'^list:\d+(\|list:\d+)*$', str(node[0])):
@@ -119,14 +119,14 @@ def check_transcript(path, secrets, min_key_ids=1):
             for item in node[1:]:
                 walk(item, where + '[]')
         elif not isinstance(node, str) or not SHAPE_RE.match(node):
-            problems.append('%s: %r is not a shape' % (where, node))
+            problems.append('%s: a %s value is not a shape' % (where, type(node).__name__))
 
     for index, call in enumerate(transcript['calls']):
         for part in ('request', 'answer'):
             walk(call[part], 'call %d %s %s' % (index, call['action'], part))
         code = call['error_code']
         if code is not None and not re.match(r'^[A-Za-z]+\.\d+$', code):
-            problems.append('call %d: error code %r is not of the form SERVICE.NNNN' % (index, code))
+            problems.append('call %d: the error code is not of the form SERVICE.NNNN' % index)
     return problems
 
 
