@@ -10,7 +10,8 @@ import threading
 import time
 
 from . import tlscert
-from .core import Emulator, Faults
+from .core import DEFAULT_KEY_QUOTA, RANDOM_ACTIVATION_DELAY, Emulator, Faults
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .server import EmulatorServer, open_log
 from .store import Store
 
@@ -26,6 +27,13 @@ def _non_negative_int(text):
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
     return value
 
 
@@ -57,8 +65,15 @@ def parse_args(argv):
                         help="number of isolated projects (accounts) to create, at least 2")
     parser.add_argument("--wrapping-pool", type=int, default=4,
                         help="number of pre-generated RSA-2048 wrapping key pairs")
-    parser.add_argument("--key-quota", type=int, default=1000,
-                        help="keys per project before create-key answers KMS.1105")
+    parser.add_argument("--key-quota", type=_non_negative_int, default=DEFAULT_KEY_QUOTA,
+                        help="keys per project before create-key answers KMS.1105"
+                             " (default %d)" % DEFAULT_KEY_QUOTA)
+    parser.add_argument("--cloud", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
+                        help="API reference the emulator follows (default %s)" % DEFAULT_PROFILE)
+    parser.add_argument("--activation-delay", type=_non_negative_float,
+                        help="seconds a new key waits in state 1 before it can be used;"
+                             " 0 turns it off (default: random %.1f to %.1f s per key)"
+                             % RANDOM_ACTIVATION_DELAY)
     args = parser.parse_args(argv)
     if args.projects < 2:
         parser.error("--projects must be at least 2")
@@ -85,6 +100,7 @@ def describe(emulator, args, ca_file):
             "secret_key": project.secret_key})
     info = {"kms_endpoint": emulator.endpoint, "iam_endpoint": emulator.endpoint + "/v3",
             "admin_url": emulator.endpoint + "/__emulator", "region": emulator.region,
+            "cloud": emulator.profile.name,
             "pid": os.getpid(), "state_file": args.state_file}
     info.update(projects[0])
     info["projects"] = projects
@@ -99,8 +115,12 @@ def main(argv=None):
     store = Store(args.state_file)
     faults = Faults(args.latency_ms, args.fail_rate, args.throttle_rate, args.retry_after,
                     args.fault_seed)
-    emulator = Emulator(store, projects=args.projects, wrapping_pool_size=args.wrapping_pool,
-                        faults=faults, key_quota=args.key_quota)
+    try:
+        emulator = Emulator(store, projects=args.projects, wrapping_pool_size=args.wrapping_pool,
+                            faults=faults, key_quota=args.key_quota, cloud=args.cloud,
+                            activation_delay=args.activation_delay)
+    except ValueError as exc:
+        sys.exit("kms_emulator: %s" % exc)
     emulator.wrapping_keys.start_filling()
     tls_context = ca_file = None
     if args.tls:

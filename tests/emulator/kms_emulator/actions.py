@@ -23,7 +23,14 @@ ACTIONS = {
     "decrypt-data": dataops.decrypt_data,
     "sign": dataops.sign,
     "verify": dataops.verify,
+    "user-quotas": lifecycle.user_quotas,
 }
+# Every action is a POST with a JSON body except these queries.
+GET_ACTIONS = ("user-quotas",)
+
+
+def action_method(action):
+    return "GET" if action in GET_ACTIONS else "POST"
 
 
 def _bad_json(message):
@@ -32,9 +39,11 @@ def _bad_json(message):
 
 def run_action(emulator, action, request, project_id):
     """Run an authenticated KMS action call and return its 200 response."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("application/json"):
-        raise kms_error("KMS.0214", "Content-Type must be application/json")
+    if action_method(action) == "POST":
+        content_type = request.headers.get("content-type", "")
+        if not content_type.lower().startswith("application/json"):
+            raise kms_error("KMS.0214", "Content-Type must be application/json")
     call = Call(emulator, project_id, request.json_object(_bad_json))
+    call.refuse_undefined_fields(action)
     call.check_sequence()
     return Response(200, ACTIONS[action](call))

@@ -5,7 +5,7 @@ import re
 import time
 
 from . import admin, iam
-from .actions import ACTIONS, run_action
+from .actions import ACTIONS, action_method, run_action
 from .auth import authenticate_kms
 from .errors import ApiError, gateway_error, kms_error
 from .messages import Response
@@ -46,7 +46,7 @@ def _kms_route(action, project_id):
             raise kms_error("KMS.0201", "the project ID in the URL is invalid")
         authenticate_kms(emulator, request, project_id)
         return run_action(emulator, action, request, project_id)
-    return Route(action, "kms", ("POST",), handler)
+    return Route(action, "kms", (action_method(action),), handler)
 
 
 def find_route(raw_path):

@@ -76,11 +76,22 @@ def _require_pending_import(key):
         raise kms_error("KMS.0310", "the key is not waiting for import")
 
 
+def _wrapping_algorithm(call):
+    algorithm = call.text("wrapping_algorithm", required=True)
+    profile = call.emulator.profile
+    if algorithm in profile.unavailable_wrapping:
+        raise kms_error("KMS.0308", "wrapping_algorithm %s is not available in region %s; use"
+                        " %s" % (algorithm, call.emulator.region,
+                                 " or ".join(profile.wrapping_algorithms)))
+    if algorithm not in profile.wrapping_algorithms:
+        raise kms_error("KMS.0308", "wrapping_algorithm %s is not supported; use %s"
+                        % (algorithm, " or ".join(profile.wrapping_algorithms)))
+    return algorithm
+
+
 def get_parameters_for_import(call):
     key_id = call.key_id()
-    algorithm = call.text("wrapping_algorithm", required=True)
-    if algorithm not in crypto.WRAPPING_ALGORITHMS:
-        raise kms_error("KMS.0308", "wrapping_algorithm %s is not supported" % algorithm)
+    algorithm = _wrapping_algorithm(call)
     emulator = call.emulator
     with call.transaction() as db:
         key = call.key(db, key_id)

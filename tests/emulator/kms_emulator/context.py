@@ -10,7 +10,6 @@ from .errors import kms_error
 
 KEY_ID_PATTERN = re.compile(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$")
 ALIAS_PATTERN = re.compile(r"^[a-zA-Z0-9:/_-]{1,255}$")
-URN_PATTERN = re.compile(r"^kms:[^:]+:[^:]*:alias:(.+)$")
 SEQUENCE_LENGTH = 36
 
 
@@ -63,13 +62,16 @@ class Call:
         except (binascii.Error, ValueError):
             raise kms_error("KMS.0308", "the parameter %s is not valid base64" % name)
 
-    def key_id(self):
-        """The mandatory ``key_id`` of actions that take a pure key ID only."""
+    def key_id(self, required=True):
+        """``key_id``: the 36-character ID in every action of both profiles (no alias forms)."""
         key_id = self.body.get("key_id")
         if key_id is None or key_id == "":
-            raise kms_error("KMS.0204", "the mandatory parameter key_id is missing")
+            if required:
+                raise kms_error("KMS.0204", "the mandatory parameter key_id is missing")
+            return None
         if not isinstance(key_id, str) or not KEY_ID_PATTERN.match(key_id):
-            raise kms_error("KMS.0205", "the key ID is invalid")
+            raise kms_error("KMS.0205", "the key ID is invalid: key_id must be the 36-character"
+                            " key ID (aliases are not accepted)")
         return key_id
 
     def check_sequence(self):
@@ -86,43 +88,34 @@ class Call:
             raise key_not_found()
         return key
 
-    def key_by_reference(self, db):
-        """The key named by ``key_id`` as an ID, ``alias/<name>``, alias URN or bare alias."""
-        reference = self.body.get("key_id")
-        if reference is None or reference == "":
-            raise kms_error("KMS.0204", "the mandatory parameter key_id is missing")
-        if not isinstance(reference, str):
-            raise kms_error("KMS.0205", "the key ID is invalid")
-        if KEY_ID_PATTERN.match(reference):
-            key = db.key_by_id(self.project_id, reference) or db.key_by_alias(self.project_id,
-                                                                              reference)
-            if key is None:
-                raise key_not_found()
-            return key
-        names = [reference]
-        urn = URN_PATTERN.match(reference)
-        if urn:
-            names.append(urn.group(1))
-        if reference.startswith("alias/"):
-            names.append(reference[len("alias/"):])
-        for name in names:
-            key = db.key_by_alias(self.project_id, name)
-            if key is not None:
-                return key
-        if urn or reference.startswith("alias/"):
-            raise key_not_found()
-        raise kms_error("KMS.0205", "the key ID is invalid")
+    def key_info(self, key, fields):
+        """``key_info`` of ``key`` with exactly the given fields of the profile."""
+        info = key_info(key, self.emulator.region)
+        return {name: info[name] for name in fields}
 
-    def key_info(self, key):
-        return key_info(key, self.emulator.region)
+    def refuse_undefined_fields(self, action):
+        """Strict by design: a field the profile's reference does not define for ``action``
+        is an invalid parameter, whatever its value."""
+        profile = self.emulator.profile
+        for name in self.body:
+            if not profile.defines(action, name):
+                raise kms_error("KMS.0308", "the parameter %s is not defined for %s in the %s API"
+                                " reference; remove it" % (name, action, profile.name))
 
 
 def key_not_found():
     return kms_error("KMS.0207", "The key does not exist.", status=404)
 
 
+def refuse_waiting_for_activation(key):
+    if key.state == "1":
+        raise kms_error("KMS.1301", "the key is not enabled: it is waiting for activation")
+
+
 def require_usable(key):
-    """Refuse cryptographic use of a key that is disabled, pending deletion or has no material."""
+    """Refuse cryptographic use of a key that is not active yet, disabled, pending deletion or
+    without material."""
+    refuse_waiting_for_activation(key)
     if key.state == "3":
         raise kms_error("KMS.0209", "the key is disabled")
     if key.state == "4":

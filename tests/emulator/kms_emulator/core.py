@@ -8,10 +8,14 @@ import threading
 import time
 
 from . import crypto
+from .profiles import DEFAULT_PROFILE, PROFILES
 from .store import Project
 
-REGION = "eu-de"
 IMPORT_TOKEN_LIFETIME = 24 * 3600
+# Both clouds allow 100 customer keys per project (README, "Cloud profiles").
+DEFAULT_KEY_QUOTA = 100
+# Without --activation-delay every new key waits a random time in this range (seconds).
+RANDOM_ACTIVATION_DELAY = (0.2, 1.0)
 
 
 class Clock:
@@ -176,13 +180,13 @@ def random_access_key():
     return random_text(string.ascii_uppercase + string.digits, 20)
 
 
-def new_project(position):
+def new_project(position, region):
     """Fresh random identity for project number ``position`` (1-based): its own account
     (domain), IAM user, password and permanent AK/SK."""
     suffix = secrets.token_hex(3)
     return Project(
         project_id=secrets.token_hex(16),
-        project_name=REGION if position == 1 else "%s_project%d" % (REGION, position),
+        project_name=region if position == 1 else "%s_project%d" % (region, position),
         domain_id=secrets.token_hex(16),
         domain_name="emu-domain%d-%s" % (position, suffix),
         user_id=secrets.token_hex(16),
@@ -195,10 +199,13 @@ def new_project(position):
 class Emulator:
     """Everything the request handlers share."""
 
-    def __init__(self, store, projects=2, wrapping_pool_size=4, faults=None, key_quota=1000):
+    def __init__(self, store, projects=2, wrapping_pool_size=4, faults=None,
+                 key_quota=DEFAULT_KEY_QUOTA, cloud=DEFAULT_PROFILE, activation_delay=None):
         self.store = store
-        self.region = REGION
+        self.profile = PROFILES[cloud]
+        self.region = self.profile.region
         self.key_quota = key_quota
+        self._activation_delay = activation_delay
         self.import_token_lifetime = IMPORT_TOKEN_LIFETIME
         self.faults = faults or Faults()
         self.stats = Stats()
@@ -207,13 +214,25 @@ class Emulator:
         self.clock = Clock(store)
         self.wrapping_keys = WrappingKeyPool(store, wrapping_pool_size)
 
+    def activation_delay(self):
+        """Seconds a new key waits in state 1 before it can be used."""
+        if self._activation_delay is None:
+            return random.uniform(*RANDOM_ACTIVATION_DELAY)
+        return self._activation_delay
+
     def _bootstrap(self, project_count):
         with self.store.transaction() as db:
             if db.get_meta("server_secret") is None:
                 db.set_meta("server_secret", secrets.token_hex(32))
+            # Keys, regions and project names of a state file belong to one cloud.
+            cloud = db.get_meta("cloud", self.profile.name)
+            if cloud != self.profile.name:
+                raise ValueError("the state file belongs to --cloud %s, not %s"
+                                 % (cloud, self.profile.name))
+            db.set_meta("cloud", cloud)
             existing = len(db.projects())
             for position in range(existing + 1, project_count + 1):
-                db.add_project(new_project(position))
+                db.add_project(new_project(position, self.region))
             self.server_secret = bytes.fromhex(db.get_meta("server_secret"))
 
     def projects(self):

@@ -5,7 +5,7 @@ import binascii
 import json
 
 from . import crypto
-from .context import key_family, require_usable
+from .context import key_family, refuse_waiting_for_activation, require_usable
 from .errors import kms_error
 
 MAX_PLAINTEXT_BYTES = 4096
@@ -14,10 +14,12 @@ MAX_MESSAGE_BYTES = 4096
 
 
 def get_publickey(call):
+    key_id = call.key_id()
     with call.transaction() as db:
-        key = call.key_by_reference(db)
+        key = call.key(db, key_id)
     if not crypto.is_asymmetric(key.key_spec):
         raise kms_error("KMS.0331", "symmetric keys have no public key")
+    refuse_waiting_for_activation(key)
     if key.material is None:
         raise kms_error("KMS.0310", "the key has no key material: it is waiting for import")
     return {"key_id": key.key_id, "public_key": crypto.public_key_pem_crlf(key.material)}
@@ -64,8 +66,9 @@ def encrypt_data(call):
     plaintext = plain_text.encode("utf-8")
     if len(plaintext) > MAX_PLAINTEXT_BYTES:
         raise kms_error("KMS.0308", "plain_text must be 1 to 4096 bytes long")
+    key_id = call.key_id()
     with call.transaction() as db:
-        key = call.key_by_reference(db)
+        key = call.key(db, key_id)
     _refuse_non_encryption_key(key)
     algorithm = _encryption_algorithm(call, key)
     require_usable(key)
@@ -92,8 +95,9 @@ def _decrypt_blob(call):
 
 def decrypt_data(call):
     blob = _decrypt_blob(call)
+    key_id = call.key_id(required=False)
     with call.transaction() as db:
-        named = call.key_by_reference(db) if call.body.get("key_id") else None
+        named = call.key(db, key_id) if key_id else None
         if named is None or key_family(named) == "aes":
             try:
                 embedded_id = crypto.key_id_of_ciphertext(blob)
@@ -115,8 +119,10 @@ def decrypt_data(call):
     except crypto.CryptoError:
         raise kms_error("KMS.0208", "the ciphertext cannot be decrypted: it was changed, or the"
                         " encryption context differs from the one used to encrypt")
-    return {"key_id": key.key_id, "plain_text": plaintext.decode("utf-8", "replace"),
-            "plain_text_base64": base64.b64encode(plaintext).decode("ascii")}
+    answer = {"key_id": key.key_id, "plain_text": plaintext.decode("utf-8", "replace")}
+    if call.emulator.profile.decrypt_base64:
+        answer["plain_text_base64"] = base64.b64encode(plaintext).decode("ascii")
+    return answer
 
 
 def _signing_request(call):
@@ -128,8 +134,9 @@ def _signing_request(call):
         raise kms_error("KMS.0308", "message_type must be DIGEST or RAW")
     if not message or len(message) >= MAX_MESSAGE_BYTES:
         raise kms_error("KMS.0308", "the message must be 1 to 4095 bytes long")
+    key_id = call.key_id()
     with call.transaction() as db:
-        key = call.key_by_reference(db)
+        key = call.key(db, key_id)
     family = key_family(key)
     if family in ("aes", "hmac"):
         raise kms_error("KMS.1115", "symmetric keys cannot sign or verify")

@@ -49,26 +49,33 @@ def create_key(call):
     # Generated outside the transaction: RSA key generation must not block other callers.
     material = crypto.generate_material(key_spec) if origin == "kms" else None
     emulator = call.emulator
+    delay_ms = int(emulator.activation_delay() * 1000)
     with call.transaction() as db:
         if db.key_by_alias(call.project_id, alias) is not None:
             raise kms_error("KMS.1104", "the key alias already exists")
         if db.count_keys(call.project_id) >= emulator.key_quota:
-            raise kms_error("KMS.1105", "the number of keys has reached the quota")
+            raise kms_error("KMS.1105", "the number of keys has reached the quota of %d keys"
+                            " per project" % emulator.key_quota)
         project = db.project_by("project_id", call.project_id)
+        now_ms = emulator.clock.now_ms()
         key = Key(key_id=str(uuid.uuid4()), project_id=call.project_id,
                   domain_id=project.domain_id, alias=alias, description=description,
                   key_spec=key_spec, key_usage=key_usage, origin=origin,
                   state="2" if material is not None else "5",
-                  created_ms=emulator.clock.now_ms(), material=material)
+                  created_ms=now_ms, material=material)
+        if delay_ms > 0:
+            # Waiting for activation; Db.apply_time moves it on by the emulator clock.
+            key.state, key.activates_ms = "1", now_ms + delay_ms
         db.insert_key(key)
-    return {"key_info": {"key_id": key.key_id, "domain_id": key.domain_id,
-                         "region_id": emulator.region}}
+    created = {"key_id": key.key_id, "domain_id": key.domain_id, "region_id": emulator.region}
+    return {"key_info": {name: created[name] for name in emulator.profile.create_fields}}
 
 
 def describe_key(call):
+    key_id = call.key_id()
     with call.transaction() as db:
-        key = call.key_by_reference(db)
-    return {"key_info": call.key_info(key)}
+        key = call.key(db, key_id)
+    return {"key_info": call.key_info(key, call.emulator.profile.describe_fields)}
 
 
 def _paging(call):
@@ -81,23 +88,30 @@ def _paging(call):
     return limit, marker
 
 
+def _list_key_spec(call):
+    """The key_spec filter of list-keys; None lists every key."""
+    profile = call.emulator.profile
+    key_spec = call.text("key_spec") or profile.list_key_spec_default
+    if key_spec is not None and key_spec not in profile.list_key_specs:
+        raise kms_error("KMS.0308", "key_spec %s is not one of %s"
+                        % (key_spec, ", ".join(profile.list_key_specs)))
+    return None if key_spec == "ALL" else key_spec
+
+
 def list_keys(call):
     limit, marker = _paging(call)
     key_state = call.text("key_state")
     if key_state is not None and not re.fullmatch(r"[1-5]", key_state):
         raise kms_error("KMS.0308", "key_state must be one of 1 to 5")
-    key_spec = call.text("key_spec")
-    if key_spec == "ALL":
-        key_spec = None
-    if key_spec is not None and key_spec not in crypto.KEY_SPECS:
-        raise kms_error("KMS.0308", "key_spec %s is not a known key spec" % key_spec)
+    key_spec = _list_key_spec(call)
     with call.transaction() as db:
         keys = db.keys(call.project_id, key_state=key_state, key_spec=key_spec)
     end = len(keys) if limit is None else marker + limit
     page = keys[marker:end]
     truncated = end < len(keys)
     return {"keys": [key.key_id for key in page],
-            "key_details": [call.key_info(key) for key in page],
+            "key_details": [call.key_info(key, call.emulator.profile.list_fields)
+                            for key in page],
             "next_marker": str(end) if truncated else "",
             "truncated": "true" if truncated else "false",
             "total": len(keys)}
@@ -146,6 +160,15 @@ def cancel_key_deletion(call):
         key.deletion_ms = None
         db.update_key(key)
     return {"key_id": key.key_id, "key_state": key.state}
+
+
+def user_quotas(call):
+    with call.transaction() as db:
+        used = db.count_keys(call.project_id)
+    # Grants are not modelled: none are ever used; 100 per key is the documented quota.
+    return {"quotas": {"resources": [
+        {"type": "CMK", "used": used, "quota": call.emulator.key_quota},
+        {"type": "grant_per_CMK", "used": 0, "quota": 100}]}}
 
 
 def _refuse_pending_deletion(key):

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 import socket
 import ssl
 import sys
@@ -13,12 +14,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .app import MAX_BODY_BYTES, dispatch
-from .errors import kms_error
+from .errors import gateway_error, kms_error
 from .messages import Request, Response
 
 # Bodies up to this size are read and discarded when over MAX_BODY_BYTES, so the client gets
 # the KMS.0203 answer instead of a reset connection; beyond it the connection is closed.
 MAX_DRAINED_BYTES = 12 * 1024 * 1024
+# A chunk-size line is a hex size plus optional extensions; nothing legitimate comes near this.
+MAX_CHUNK_LINE_BYTES = 1024
+MAX_TRAILER_LINES = 32
+CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
+
+
+class FramingError(Exception):
+    """The request's body framing is ambiguous or broken: the body is not read, the request is
+    answered 400 and the connection closed (the next request's start cannot be found)."""
+
+
+def _header_values(values):
+    """Comma-separated values of all instances of one header, stripped."""
+    return [value.strip() for value in ",".join(values).split(",")]
 
 
 class RequestLog:
@@ -79,8 +94,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         try:
             body, too_large = self._read_body()
-        except ValueError:  # broken chunked framing: the stream cannot be trusted any more
-            self.close_connection = True
+        except FramingError as exc:
+            self._refuse_framing(str(exc), url.path, started, request_id)
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = Request(self.command, url.path, url.query, headers, body, request_id)
@@ -107,11 +122,28 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self.do_any
         raise AttributeError(name)
 
+    def _refuse_framing(self, reason, path, started, request_id):
+        self.close_connection = True
+        error = gateway_error(400, "APIGW.0201", "Bad request: %s." % reason)
+        self._send(Response(400, error.body(request_id)), request_id)
+        self.server.log.request(self.command, path, None, 400, error.code,
+                                (time.monotonic() - started) * 1000, request_id)
+
     def _read_body(self):
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        lengths = self.headers.get_all("Content-Length") or []
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        if encodings:
+            # Two framings at once are how requests get smuggled: refuse, never pick one.
+            if lengths:
+                raise FramingError("Transfer-Encoding and Content-Length must not be sent"
+                                   " together")
+            if [value.lower() for value in _header_values(encodings)] != ["chunked"]:
+                raise FramingError("the only Transfer-Encoding supported is chunked")
             return self._read_chunked()
-        length = (length or "0").strip()
+        values = set(_header_values(lengths)) if lengths else {"0"}
+        if len(values) > 1:
+            raise FramingError("several different Content-Length values")
+        length = values.pop()
         if not (length.isascii() and length.isdigit()):  # e.g. "abc", "-1", "+5", "1_0"
             self.close_connection = True
             return b"", True
@@ -124,19 +156,40 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return b"", True
         return self.rfile.read(length), False
 
+    def _bounded_line(self, what):
+        line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+        if len(line) > MAX_CHUNK_LINE_BYTES:
+            raise FramingError("a %s is longer than %d bytes" % (what, MAX_CHUNK_LINE_BYTES))
+        if not line.endswith(b"\n"):
+            raise FramingError("the chunked body ends early")
+        return line
+
+    def _chunk_size(self):
+        text = self._bounded_line("chunk size line").split(b";")[0].strip()
+        if not CHUNK_SIZE.fullmatch(text):  # e.g. "-5", "", "0x10", 17+ digits
+            raise FramingError("invalid chunk size")
+        return int(text, 16)
+
+    def _skip_trailers(self):
+        for _line in range(MAX_TRAILER_LINES):
+            if self._bounded_line("trailer line").strip() == b"":
+                return
+        raise FramingError("more than %d trailer lines" % MAX_TRAILER_LINES)
+
     def _read_chunked(self):
         chunks, total = [], 0
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            size = self._chunk_size()
             if size == 0:
-                self.rfile.readline()
+                self._skip_trailers()
                 break
             total += size
             if total > MAX_DRAINED_BYTES:
                 self.close_connection = True
                 return b"", True
             chunks.append(self.rfile.read(size))
-            self.rfile.readline()
+            if self._bounded_line("chunk end").strip() != b"":
+                raise FramingError("a chunk is longer than its size says")
         body = b"".join(chunks)
         return (b"", True) if total > MAX_BODY_BYTES else (body, False)
 

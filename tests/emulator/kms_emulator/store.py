@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS keys (
     description TEXT NOT NULL, key_spec TEXT NOT NULL, key_usage TEXT NOT NULL,
     origin TEXT NOT NULL, state TEXT NOT NULL, created_ms INTEGER NOT NULL,
     deletion_ms INTEGER, material BLOB, material_fingerprint TEXT, material_expires_ms INTEGER,
-    UNIQUE (project_id, alias));
+    activates_ms INTEGER, UNIQUE (project_id, alias));
 """
 
 
@@ -51,6 +51,7 @@ class Key:
     material: object = None              # raw AES key / HMAC key, or PKCS#8 DER private key
     material_fingerprint: object = None  # HMAC of the first imported material (re-import check)
     material_expires_ms: object = None   # imported symmetric material expiry, epoch ms
+    activates_ms: object = None          # epoch ms when a key in state 1 becomes usable
 
 
 KEY_COLUMNS = [field.name for field in dataclasses.fields(Key)]
@@ -81,6 +82,9 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        columns = [row[1] for row in self._conn.execute("PRAGMA table_info(keys)")]
+        if "activates_ms" not in columns:  # a state file written before key activation existed
+            self._conn.execute("ALTER TABLE keys ADD COLUMN activates_ms INTEGER")
 
     @contextmanager
     def transaction(self):
@@ -198,7 +202,11 @@ class Db:
                                   (project_id,)).fetchone()[0]
 
     def apply_time(self, now_ms):
-        """Let time act: finish scheduled deletions, expire imported symmetric material."""
+        """Let time act: activate new keys, finish scheduled deletions, expire imported
+        symmetric material."""
+        self._conn.execute(
+            "UPDATE keys SET state = CASE origin WHEN 'external' THEN '5' ELSE '2' END,"
+            " activates_ms = NULL WHERE state = '1' AND activates_ms <= ?", (now_ms,))
         self._conn.execute("DELETE FROM keys WHERE state = '4' AND deletion_ms <= ?", (now_ms,))
         self._conn.execute(
             "UPDATE keys SET state = '5', material = NULL, material_expires_ms = NULL"

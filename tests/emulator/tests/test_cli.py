@@ -21,7 +21,7 @@ def test_json_line_describes_endpoints_and_every_project(emulator):
     info = emulator.info
     for field in FIELDS:
         assert info[field], field
-    assert info["region"] == "eu-de"
+    assert (info["region"], info["cloud"]) == ("eu-de", "otc")
     assert info["kms_endpoint"].startswith("http://127.0.0.1:")
     assert info["iam_endpoint"] == info["kms_endpoint"] + "/v3"
     assert info["admin_url"] == info["kms_endpoint"] + "/__emulator"
@@ -92,11 +92,30 @@ def test_sigterm_stops_the_emulator_cleanly(tmp_path):
 
 def test_invalid_options_are_refused():
     env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
-    for args in (["--fail-rate", "2"], ["--projects", "1"], ["--port", "-1"]):
+    for args in (["--fail-rate", "2"], ["--projects", "1"], ["--port", "-1"],
+                 ["--cloud", "aws"], ["--activation-delay", "-1"],
+                 ["--activation-delay", "nan"], ["--key-quota", "-1"]):
         result = subprocess.run([sys.executable, "-m", "kms_emulator"] + args, env=env,
                                 capture_output=True, timeout=30, check=False)
         assert result.returncode == 2, args
         assert result.stdout == b""
+
+
+def test_huawei_cloud_json_line(huawei_emulator):
+    info = huawei_emulator.info
+    assert (info["cloud"], info["region"], info["project_name"]) == \
+        ("huaweicloud", "cn-north-4", "cn-north-4")
+
+
+def test_a_state_file_keeps_its_cloud(tmp_path):
+    state_file = str(tmp_path / "state.sqlite")
+    Emulator(tmp_path / "first", "--cloud", "huaweicloud", state_file=state_file).start().stop()
+    env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
+    result = subprocess.run([sys.executable, "-m", "kms_emulator", "--state-file", state_file,
+                             "--log-file", str(tmp_path / "log")], env=env,
+                            capture_output=True, timeout=30, check=False)
+    assert result.returncode == 1 and result.stdout == b""
+    assert b"belongs to --cloud huaweicloud, not otc" in result.stderr
 
 
 def test_request_log_has_one_line_per_request_and_no_secrets(fresh_emulator):

@@ -8,7 +8,8 @@ REQUESTS_PER_THREAD = 25
 
 
 def test_parallel_clients_with_token_and_aksk(fresh_emulator):
-    emulator = fresh_emulator()
+    # Exact request counts: no activation, so nothing re-describes behind the test's back.
+    emulator = fresh_emulator("--activation-delay", "0")
     clients = [emulator.client(index % 2, auth="token" if index % 4 < 2 else "aksk")
                for index in range(THREADS)]
     failures = []
@@ -19,7 +20,7 @@ def test_parallel_clients_with_token_and_aksk(fresh_emulator):
         try:
             for step in range(REQUESTS_PER_THREAD):
                 if step % 5 == 0:
-                    created[index].append(client.create_key())
+                    created[index].append(client.create_key(wait=False))
                 elif step % 5 == 1:
                     assert client.describe(created[index][-1])["key_state"] == "2"
                 elif step % 5 == 2:

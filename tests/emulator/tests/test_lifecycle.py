@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import assert_error, unique_alias
+from conftest import assert_error, unique_alias, wait_for_activation
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DAY = 86400
@@ -25,7 +25,7 @@ def test_create_kms_key_is_enabled_with_string_fields(kms, key_spec, key_usage, 
     created = kms.ok("create-key", body)["key_info"]
     assert ID_PATTERN.match(created["key_id"])
     assert created["domain_id"] == kms.project["domain_id"]
-    info = kms.describe(created["key_id"])
+    info = wait_for_activation(kms, created["key_id"])
     assert info["key_state"] == "2"
     assert info["key_spec"] == key_spec
     assert info["key_usage"] == expected_usage
@@ -84,16 +84,26 @@ def test_create_beyond_the_quota_is_kms_1105(fresh_emulator):
     assert_error(client.post("create-key", {"key_alias": unique_alias()}), 400, "KMS.1105")
 
 
-def test_describe_by_alias_forms(kms):
+def test_describe_refuses_alias_forms(cloud_kms):
     alias = unique_alias("lookup")
-    key_id = kms.create_key(key_alias=alias)
+    cloud_kms.create_key(key_alias=alias)
     for reference in (alias, "alias/" + alias,
-                      "kms:eu-de:%s:alias:%s" % (kms.project["domain_id"], alias)):
-        assert kms.describe(reference)["key_id"] == key_id
+                      "kms:eu-de:%s:alias:%s" % (cloud_kms.project["domain_id"], alias)):
+        assert_error(cloud_kms.post("describe-key", {"key_id": reference}), 400, "KMS.0205")
 
 
-def test_describe_unknown_alias_and_malformed_ids(kms):
-    assert_error(kms.post("describe-key", {"key_id": "alias/none-such"}), 404, "KMS.0207")
+def test_an_alias_shaped_like_a_key_id_is_not_a_key_id(cloud_kms):
+    alias = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
+    key_id = cloud_kms.create_key(key_alias=unique_alias())
+    cloud_kms.ok("update-key-alias", {"key_id": key_id, "key_alias": alias})
+    assert_error(cloud_kms.post("describe-key", {"key_id": alias}), 404, "KMS.0207")
+    cloud_kms.ok("schedule-key-deletion", {"key_id": key_id, "pending_days": "7"})
+
+
+def test_describe_unknown_and_malformed_ids(kms):
+    assert_error(kms.post("describe-key", {"key_id": "alias/none-such"}), 400, "KMS.0205")
+    assert_error(kms.post("describe-key", {"key_id": "0d0466b0-e727-4d9c-b35d-f84bb474a37f"}),
+                 404, "KMS.0207")
     assert_error(kms.post("describe-key", {"key_id": "not-an-id"}), 400, "KMS.0205")
     assert_error(kms.post("describe-key", {"key_id": 42}), 400, "KMS.0205")
     assert_error(kms.post("describe-key", {}), 400, "KMS.0204")
@@ -116,17 +126,35 @@ def test_list_keys_pages_with_string_fields(fresh_emulator):
     assert client.ok("list-keys", {"limit": 3})["keys"] == ids[:3]
 
 
-def test_list_keys_filters_by_state_and_spec(fresh_emulator):
+def _three_keys(client):
+    return (client.create_key(), client.create_key(key_spec="RSA_2048"),
+            client.create_key(origin="external"))
+
+
+def test_otc_list_keys_lists_every_spec_and_filters_by_state(fresh_emulator):
     client = fresh_emulator().client()
-    aes = client.create_key()
-    rsa = client.create_key(key_spec="RSA_2048")
-    external = client.create_key(origin="external")
+    aes, rsa, external = _three_keys(client)
     assert client.ok("list-keys")["keys"] == [aes, rsa, external]
+    assert client.ok("list-keys", {"key_state": "5"})["keys"] == [external]
+    assert client.ok("list-keys", {"key_state": "2"})["keys"] == [aes, rsa]
+    for key_spec in ("ALL", "AES_256"):
+        assert_error(client.post("list-keys", {"key_spec": key_spec}), 400, "KMS.0308")
+
+
+def test_huawei_list_keys_defaults_to_aes_256_and_all_lists_every_spec(fresh_emulator):
+    client = fresh_emulator("--cloud", "huaweicloud").client()
+    aes, rsa, external = _three_keys(client)
+    assert client.ok("list-keys")["keys"] == [aes, external]
+    assert client.ok("list-keys")["total"] == 2
     assert client.ok("list-keys", {"key_spec": "ALL"})["keys"] == [aes, rsa, external]
     assert client.ok("list-keys", {"key_spec": "AES_256"})["keys"] == [aes, external]
     assert client.ok("list-keys", {"key_spec": "RSA_2048"})["keys"] == [rsa]
+    assert client.ok("list-keys", {"key_spec": "SM2"})["keys"] == []
     assert client.ok("list-keys", {"key_state": "5"})["keys"] == [external]
-    assert client.ok("list-keys", {"key_state": "2", "key_spec": "AES_256"})["keys"] == [aes]
+    assert client.ok("list-keys", {"key_state": "2", "key_spec": "ALL"})["keys"] == [aes, rsa]
+    # The reference enumerates the filter values: HMAC specs are not among them.
+    for key_spec in ("HMAC_256", "DES"):
+        assert_error(client.post("list-keys", {"key_spec": key_spec}), 400, "KMS.0308")
 
 
 @pytest.mark.parametrize("body, code", [
@@ -215,7 +243,7 @@ def test_update_alias_and_description(kms):
     alias = unique_alias("renamed")
     assert kms.ok("update-key-alias", {"key_id": key_id, "key_alias": alias}) == \
         {"key_info": {"key_id": key_id, "key_alias": alias}}
-    assert kms.describe("alias/" + alias)["key_id"] == key_id
+    assert kms.describe(key_id)["key_alias"] == alias
     assert kms.ok("update-key-description", {"key_id": key_id, "key_description": "new"}) == \
         {"key_info": {"key_id": key_id, "key_description": "new"}}
     assert kms.describe(key_id)["key_description"] == "new"

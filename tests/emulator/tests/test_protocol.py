@@ -28,7 +28,7 @@ def test_malformed_key_id_is_400_kms_0205_for_every_action(kms, action):
     + [(action, "key_id") for action in KEY_ACTIONS if action not in MANDATORY])
 def test_missing_mandatory_field_is_400_kms_0204(kms, action, field):
     body = body_for(action, UNKNOWN_ID) if action in ACTION_BODIES else {
-        "key_alias": "x", "cipher_text": "QUJD"}
+        "create-key": {"key_alias": "x"}, "decrypt-data": {"cipher_text": "QUJD"}}[action]
     body.pop(field, None)
     assert_error(kms.post(action, body), 400, "KMS.0204")
 

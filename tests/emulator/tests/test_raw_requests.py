@@ -68,3 +68,61 @@ def test_invalid_content_length_is_answered_400_at_once(emulator, kms, length):
     assert time.monotonic() - started < 3
     assert status == 400, body
     assert headers["x-request-id"] and "error" in json.loads(body)
+
+
+def _framing_request(kms, framing, body=b""):
+    extra = b"Content-Type: application/json\r\nX-Auth-Token: %s\r\n%s" % (
+        kms.session.headers["X-Auth-Token"].encode(), framing)
+    return _request("POST", urlsplit(kms.url("list-keys")).path, extra, body)
+
+
+def _assert_refused_unread(emulator, data):
+    """400 APIGW.0201 at once, connection closed: the body was never waited for."""
+    started = time.monotonic()
+    status, headers, body = _exchange(emulator, data)
+    assert time.monotonic() - started < 3
+    assert status == 400, body
+    assert json.loads(body)["error_code"] == "APIGW.0201"
+    assert headers["connection"] == "close" and headers["x-request-id"]
+    assert len(_log_lines(emulator, headers["x-request-id"])) == 1
+
+
+@pytest.mark.parametrize("framing", [
+    b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n",
+    b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+    b"Content-Length: 2\r\nContent-Length: 20\r\n",
+    b"Content-Length: 2, 20\r\n",
+    b"Transfer-Encoding: gzip, chunked\r\n",
+    b"Transfer-Encoding: identity\r\n",
+])
+def test_conflicting_or_unknown_framing_is_refused_without_reading(emulator, kms, framing):
+    # No body follows: a server that picked one framing would wait for it.
+    _assert_refused_unread(emulator, _framing_request(kms, framing))
+
+
+@pytest.mark.parametrize("chunks", [
+    b"-5\r\n{}\r\n0\r\n\r\n",
+    b"\r\n",
+    b"0x2\r\n{}\r\n0\r\n\r\n",
+    b"1" * 17 + b"\r\n",
+    b"2;" + b"x" * 2000 + b"\r\n{}\r\n0\r\n\r\n",
+    b"2\r\n{}}}}\r\n0\r\n\r\n",
+])
+def test_broken_chunk_framing_is_refused(emulator, kms, chunks):
+    _assert_refused_unread(emulator, _framing_request(kms, b"Transfer-Encoding: chunked\r\n",
+                                                      chunks))
+
+
+def test_endless_trailers_are_refused(emulator, kms):
+    trailers = b"".join(b"X-T%d: v\r\n" % index for index in range(40))
+    _assert_refused_unread(emulator, _framing_request(
+        kms, b"Transfer-Encoding: chunked\r\n", b"2\r\n{}\r\n0\r\n" + trailers + b"\r\n"))
+
+
+def test_repeated_equal_content_length_and_chunk_extensions_are_fine(emulator, kms):
+    status, _headers, body = _exchange(emulator, _framing_request(
+        kms, b"Content-Length: 2\r\nContent-Length: 2\r\n", b"{}"))
+    assert status == 200, body
+    status, _headers, body = _exchange(emulator, _framing_request(
+        kms, b"Transfer-Encoding: chunked\r\n", b"1;name=value\r\n{\r\n1\r\n}\r\n0\r\nX-T: v\r\n\r\n"))
+    assert status == 200, body

@@ -3,6 +3,7 @@
 import base64
 import importlib
 import os
+import time
 
 import pytest
 import requests
@@ -45,13 +46,24 @@ def _client(sdk, emulator, project, security_token=None, access_key=None, secret
 
 
 @pytest.fixture(scope="module")
-def client(sdk, emulator):
-    return _client(sdk, emulator, emulator.project(0))
+def client(sdk, huawei_emulator):
+    return _client(sdk, huawei_emulator, huawei_emulator.project(0))
+
+
+ACTIVATION_TIMEOUT = 10
+ACTIVATION_POLL_SECONDS = 0.1
 
 
 def _create(kms, client, **fields):
+    """Create a key and wait, re-describing it as a real SDK user must, until it left state 1
+    (waiting for activation)."""
     body = kms.CreateKeyRequestBody(key_alias=unique_alias("sdk"), **fields)
-    return client.create_key(kms.CreateKeyRequest(body=body)).key_info.key_id
+    key_id = client.create_key(kms.CreateKeyRequest(body=body)).key_info.key_id
+    deadline = time.monotonic() + ACTIVATION_TIMEOUT
+    while _describe(kms, client, key_id).key_state == "1":
+        assert time.monotonic() < deadline, "key %s never left activation" % key_id
+        time.sleep(ACTIVATION_POLL_SECONDS)
+    return key_id
 
 
 def _import_parameters(kms, client, key_id):
@@ -142,16 +154,17 @@ def test_sdk_sees_kms_errors_with_code_and_request_id(sdk, client):
     assert raised.value.request_id
 
 
-def test_sdk_with_wrong_secret_gets_apigw_0301(sdk, emulator):
+def test_sdk_with_wrong_secret_gets_apigw_0301(sdk, huawei_emulator):
     kms = sdk["huaweicloudsdkkms.v2"]
     exceptions = sdk["huaweicloudsdkcore.exceptions.exceptions"]
-    bad = _client(sdk, emulator, emulator.project(0), secret_key="wrong-secret")
+    bad = _client(sdk, huawei_emulator, huawei_emulator.project(0), secret_key="wrong-secret")
     with pytest.raises(exceptions.ClientRequestException) as raised:
         bad.list_keys(kms.ListKeysRequest(body=kms.ListKeysRequestBody()))
     assert (raised.value.status_code, raised.value.error_code) == (401, "APIGW.0301")
 
 
-def test_sdk_with_temporary_credentials(sdk, emulator):
+def test_sdk_with_temporary_credentials(sdk, huawei_emulator):
+    emulator = huawei_emulator
     kms = sdk["huaweicloudsdkkms.v2"]
     project = emulator.project(1)
     credential = requests.post(
@@ -162,3 +175,18 @@ def test_sdk_with_temporary_credentials(sdk, emulator):
                      access_key=credential["access"], secret_key=credential["secret"])
     key_id = _create(kms, client)
     assert _describe(kms, client, key_id).key_state == "2"
+
+
+def test_sdk_reads_quotas_and_lists_keys_of_every_spec(sdk, client):
+    kms = sdk["huaweicloudsdkkms.v2"]
+    signer = _create(kms, client, key_spec="EC_P256", key_usage="SIGN_VERIFY")
+    quotas = client.show_user_quotas(kms.ShowUserQuotasRequest()).quotas.resources
+    cmk = [resource for resource in quotas if resource.type == "CMK"][0]
+    assert cmk.quota == 100 and 1 <= cmk.used <= 100
+    default = client.list_keys(kms.ListKeysRequest(body=kms.ListKeysRequestBody(limit="1000")))
+    assert signer not in default.keys
+    every = client.list_keys(kms.ListKeysRequest(body=kms.ListKeysRequestBody(
+        limit="1000", key_spec="ALL")))
+    assert signer in every.keys
+    assert [detail.key_spec for detail in every.key_details if detail.key_id == signer] == \
+        ["EC_P256"]

@@ -45,6 +45,6 @@ def test_clients_not_trusting_the_ca_fail_and_the_server_carries_on(tls_emulator
     token = iam_token(tls_emulator, tls_emulator.project(0), verify=tls_emulator.info["ca_file"])
     response = requests.post(
         "%s/v1.0/%s/kms/describe-key" % (tls_emulator.url, tls_emulator.project(0)["project_id"]),
-        json={"key_id": "alias/none"}, headers={"X-Auth-Token": token},
+        json={"key_id": "00000000-0000-0000-0000-000000000000"}, headers={"X-Auth-Token": token},
         verify=tls_emulator.info["ca_file"])
     assert_error(response, 404, "KMS.0207")
