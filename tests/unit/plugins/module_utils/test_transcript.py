@@ -87,11 +87,11 @@ def test_client_records_every_answer_without_secrets(make_client, transcript):
 
 def test_parallel_records_are_whole_lines(transcript):
     def worker():
-        for _ in range(50):
+        for dummy in range(50):
             _transcript.record('POST', kms_url('list-keys'), b'{"limit": "1000"}', 200,
                                json.dumps({'keys': ['x' * 300] * 20}).encode())
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for dummy in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
