@@ -212,3 +212,31 @@ reliability-long: $(RELIABILITY)/.done ## the reliability suite with long budget
 .PHONY: clean
 clean: ## remove virtual environments and the temporary collection tree
 	rm -rf $(VENV_DIR) $(BUILD_ROOT)
+
+# ---------------------------------------------------------------------------- live conformance suite
+# `make live-test`: tests/live against the KMS the standard environment variables name (a real,
+# billed account: it refuses to run without DEW_KMS_LIVE=1; see tests/live/README.md).
+# `make live-test-emulator` (part of `make test`): the same suite against the emulator, once per
+# cloud profile (LIVE_PROFILES, default every profile the emulator offers), each transcript
+# checked for secrets. Both use a copy of the checkout as the collection dew.kms.
+LIVE_VENV ?= .venv/core-2.21
+LIVE_PROFILES ?= auto
+LIVE_ROOT := $(or $(TMPDIR),/tmp)/dew-kms-live-$(shell id -u)-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
+LIVE_RUN = test -x $(LIVE_VENV)/bin/ansible-playbook || { echo "$(LIVE_VENV) has no ansible-playbook: run make venvs or set LIVE_VENV" >&2; exit 1; }; \
+  PATH="$(abspath $(LIVE_VENV))/bin:$$PATH" ANSIBLE_HOME="$(LIVE_ROOT)/home" $(LIVE_VENV)/bin/python
+
+.PHONY: live-tree live-test live-test-emulator
+live-tree:
+	rm -rf $(LIVE_ROOT) && mkdir -p $(LIVE_ROOT)/ansible_collections/dew/kms $(LIVE_ROOT)/home
+	git ls-files -z --cached --others --exclude-standard \
+	  | while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	  | tar --null -cf - -T - | tar -xf - -C $(LIVE_ROOT)/ansible_collections/dew/kms
+
+live-test: live-tree ## the live conformance suite against the account in the environment (DEW_KMS_LIVE=1)
+	$(LIVE_RUN) tests/live/run.py --ansible-playbook $(LIVE_VENV)/bin/ansible-playbook --collections-path $(LIVE_ROOT)
+
+live-test-emulator: live-tree ## the live suite against the emulator per cloud profile, transcripts checked for secrets
+	$(LIVE_RUN) tests/live/emulator.py --profiles "$(LIVE_PROFILES)" --python $(LIVE_VENV)/bin/python \
+	  --ansible-playbook $(LIVE_VENV)/bin/ansible-playbook --collections-path $(LIVE_ROOT)
+
+test: live-test-emulator

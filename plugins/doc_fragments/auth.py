@@ -83,8 +83,12 @@ options:
   region:
     description:
       - Region, for example V(eu-de), V(eu-nl), V(eu-ch2) or a Huawei Cloud region such as V(cn-north-4).
-      - Used to derive O(kms_endpoint) and O(iam_endpoint) when they are not set, see O(cloud_provider),
-        and as default project name.
+      - Used to derive O(kms_endpoint) and O(iam_endpoint) when they are not set, to choose
+        O(cloud_provider) when that is not set, and as default project name.
+      - The known regions are those of Open Telekom Cloud (V(eu-de), V(eu-nl), V(eu-ch2)) and the
+        Huawei Cloud regions of the official Huawei Cloud Python SDK's KMS region table. A region in
+        neither list fails before any request when an endpoint has to be derived from it; set
+        O(cloud_provider), or the endpoints, to use another region.
       - If not set, the environment variable E(HW_REGION_NAME) or E(OS_REGION_NAME) is used.
     type: str
   kms_endpoint:
@@ -104,14 +108,20 @@ options:
     type: str
   cloud_provider:
     description:
-      - Which cloud's host names to derive endpoints from when O(kms_endpoint) or O(iam_endpoint)
-        is not set.
+      - Which cloud the endpoints belong to. It selects the host names derived when O(kms_endpoint)
+        or O(iam_endpoint) is not set, and the wrapping algorithms the cloud offers (Huawei Cloud
+        offers only V(RSAES_OAEP_SHA_256) of those the collection supports; an algorithm the cloud
+        does not offer fails before any request).
       - V(otc) (Open Telekom Cloud) gives C(https://kms.<region>.otc.t-systems.com) and
         C(https://iam.<region>.otc.t-systems.com/v3); for V(eu-ch2) C(https://kms.eu-ch2.sc.otc.t-systems.com)
         and C(https://iam-pub.eu-ch2.sc.otc.t-systems.com/v3).
-      - V(huaweicloud) gives C(https://kms.<region>.myhuaweicloud.com) and
-        C(https://iam.<region>.myhuaweicloud.com/v3) (C(myhuaweicloud.eu) for V(eu-west-101)).
-      - If not set, the environment variable E(HW_CLOUD_PROVIDER) is used, else V(otc).
+      - V(huaweicloud) gives C(https://kms.<region>.myhuaweicloud.com) (C(myhuaweicloud.eu) for
+        V(eu-west-101)) and, as the official SDK does, C(https://iam.<region>.myhuaweicloud.com/v3)
+        for the regions of its IAM table and the global C(https://iam.myhuaweicloud.com/v3) for the
+        others.
+      - If not set, the environment variable E(HW_CLOUD_PROVIDER) is used, else the cloud that
+        O(region) belongs to. With a region of neither cloud and the endpoints given, no
+        cloud-specific check applies.
     type: str
     choices: [otc, huaweicloud]
   validate_certs:

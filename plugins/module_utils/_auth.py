@@ -36,6 +36,7 @@ from ansible_collections.dew.kms.plugins.module_utils._errors import (
     missing_library,
     unexpected_answer,
 )
+from ansible_collections.dew.kms.plugins.module_utils import _regions
 
 # option -> environment variables, first found wins
 ENV_VARS = {
@@ -82,8 +83,7 @@ MODE_NAMES = {
 PROJECT_ID_RE = re.compile(r'^[0-9a-fA-F]{32}$')
 REGION_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
 
-CLOUD_PROVIDERS = ('otc', 'huaweicloud')
-DEFAULT_CLOUD_PROVIDER = 'otc'
+CLOUD_PROVIDERS = _regions.CLOUD_PROVIDERS
 
 # settings a config carries besides the connection options
 _SETTINGS = ('auth_token', 'access_key', 'secret_key', 'security_token', 'username', 'password',
@@ -207,13 +207,16 @@ def resolve_config(params, env=None):
     if settings['project_id'] is not None:
         settings['project_id'] = validate_project_id(settings['project_id'])
 
-    provider = (settings['cloud_provider'] or DEFAULT_CLOUD_PROVIDER).lower()
-    if provider not in CLOUD_PROVIDERS:
-        raise KmsConfigError('cloud_provider (env HW_CLOUD_PROVIDER) must be one of %s.'
-                             % ', '.join(CLOUD_PROVIDERS))
+    region = settings['region']
+    # the cloud follows from the region unless given; an unknown region fails here, before any
+    # request, when an endpoint the task needs would have to be derived from it
+    needs_iam = mode == MODE_PASSWORD or not settings['project_id']
+    must_derive = not settings['kms_endpoint'] or (needs_iam and not settings['iam_endpoint'])
+    if region and must_derive:
+        region = _checked_region(region)
+    provider = _regions.cloud_provider(settings['cloud_provider'], region, must_derive)
     settings['cloud_provider'] = provider
 
-    region = settings['region']
     if settings['kms_endpoint']:
         settings['kms_endpoint'] = normalize_kms_endpoint(settings['kms_endpoint'])
     elif region:
@@ -223,7 +226,7 @@ def resolve_config(params, env=None):
                              % (_describe_option('region'), _describe_option('kms_endpoint')))
     if settings['iam_endpoint']:
         settings['iam_endpoint'] = normalize_iam_endpoint(settings['iam_endpoint'])
-    elif region:
+    elif region and provider:
         settings['iam_endpoint'] = derive_iam_endpoint(region, provider)
 
     ca_path = _clean(params.get('ca_path'))
@@ -300,32 +303,19 @@ def _checked_region(region):
 
 
 # ---------------------------------------------------------------------------------------------
-# endpoints
+# endpoints: the hosts per region live in _regions; provider None means "the region's cloud"
 
-def derive_kms_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
+def _region_and_provider(region, provider):
     region = _checked_region(region)
-    if provider == 'huaweicloud':
-        return 'https://kms.%s.%s' % (region, _huawei_domain(region))
-    if region == 'eu-ch2':
-        # Swiss cloud hosts live under .sc.
-        return 'https://kms.eu-ch2.sc.otc.t-systems.com'
-    return 'https://kms.%s.otc.t-systems.com' % region
+    return region, _regions.cloud_provider(provider, region, must_derive=True)
 
 
-def derive_iam_endpoint(region, provider=DEFAULT_CLOUD_PROVIDER):
-    region = _checked_region(region)
-    if provider == 'huaweicloud':
-        return 'https://iam.%s.%s/v3' % (region, _huawei_domain(region))
-    if region == 'eu-ch2':
-        return 'https://iam-pub.eu-ch2.sc.otc.t-systems.com/v3'
-    return 'https://iam.%s.otc.t-systems.com/v3' % region
+def derive_kms_endpoint(region, provider=None):
+    return _regions.kms_endpoint(*_region_and_provider(region, provider))
 
 
-_HUAWEI_EU_REGIONS = ('eu-west-101',)
-
-
-def _huawei_domain(region):
-    return 'myhuaweicloud.eu' if region in _HUAWEI_EU_REGIONS else 'myhuaweicloud.com'
+def derive_iam_endpoint(region, provider=None):
+    return _regions.iam_endpoint(*_region_and_provider(region, provider))
 
 
 def _split_url(value, option):

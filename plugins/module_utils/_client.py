@@ -40,6 +40,7 @@ from ansible_collections.dew.kms.plugins.module_utils._errors import (
     error_from_response,
 )
 from ansible_collections.dew.kms.plugins.module_utils._signer import encode_query
+from ansible_collections.dew.kms.plugins.module_utils._transcript import record as record_exchange
 
 USER_AGENT = 'ansible-collection-dew.kms'
 POOL_MAXSIZE = 32            # >= the role's thread pool, so threads never wait for a socket
@@ -178,6 +179,7 @@ class KmsClient:
                 raise error
 
             status = response.status_code
+            record_exchange(method, url, payload, status, response.content)  # no-op unless DEW_KMS_TRANSCRIPT
             if 200 <= status < 300:
                 return self._answer(response)
             answer = self._answer(response)
