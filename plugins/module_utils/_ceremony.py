@@ -147,9 +147,10 @@ def _read_bounded(path, field, limit):
         handle = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
     except OSError as error:
         raise KmsInputError('%s (%s) cannot be read: %s.' % (field, path, error.strerror or error))
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise KmsInputError('%s (%s) is not a regular file.' % (field, path))
     with os.fdopen(handle, 'rb') as stream:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            raise KmsInputError('%s (%s) is not a regular file.' % (field, path))
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise KmsInputError('%s (%s) is larger than %d bytes: this is not a bundle the collection writes.'

@@ -83,14 +83,14 @@ def public_key_sha256(key, field='key'):
 
 def _private_key_from_der(raw, field):
     """A private key from raw or base64 DER; KmsInputError naming ``field`` otherwise."""
-    compact = b''.join(raw.split())
-    if compact[:1] != b'\x30':
+    der = raw
+    if raw[:1] != b'\x30':
         try:
-            compact = base64.b64decode(compact, validate=True)
+            der = base64.b64decode(b''.join(raw.split()), validate=True)
         except (binascii.Error, ValueError):
             raise KmsInputError('%s is not a readable RSA/EC key: expected a public or private key as '
                                 'PEM, DER or base64 DER.' % field)
-    return _wrap.load_private_key(compact, field)
+    return _wrap.load_private_key(der, field)
 
 
 def _spki_der(public_key):
