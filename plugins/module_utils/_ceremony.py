@@ -230,9 +230,9 @@ class BundleEntry:
     def __init__(self, bundle, index, data):
         self.bundle, self.index, self.data = bundle, index, data
         key_id = data.get('key_id')
-        self.key_id = key_id if isinstance(key_id, str) and _keys.KEY_ID_RE.match(key_id) else None
+        self.key_id = key_id if isinstance(key_id, str) and _keys.KEY_ID_RE.fullmatch(key_id) else None
         alias = data.get('alias')
-        self.alias = alias if isinstance(alias, str) and _keys.ALIAS_RE.match(alias) else None
+        self.alias = alias if isinstance(alias, str) and _keys.ALIAS_RE.fullmatch(alias) else None
         self.problem = None
         try:
             if bundle.format == EXPORT_FORMAT:
@@ -269,8 +269,12 @@ class BundleEntry:
 
     def _check_common(self):
         self._require('key_id', _keys.validate_key_id)
+        if self.key_id is None:  # the validator lets a trailing newline pass
+            raise self.error('%s is malformed: it has a trailing line break' % self._field('key_id'))
         if self.data.get('alias') is not None:
             self._require('alias', _keys.validate_alias)
+            if self.alias is None:
+                raise self.error('%s is invalid: it has a trailing line break' % self._field('alias'))
         self._require('key_spec', _check_key_spec)
         self._require('wrapping_algorithm', _wrap.check_wrapping_algorithm)
         self._require('import_token', _check_text)

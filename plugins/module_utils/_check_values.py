@@ -123,6 +123,6 @@ def validate_check_value(value_type, value, field='check_value'):
     if value_type not in _PATTERNS:
         raise KmsInputError('%s_type must be one of %s.' % (field, ', '.join(CHECK_VALUE_TYPES)))
     pattern, rule = _PATTERNS[value_type]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise KmsInputError('%s is malformed: a %s check value is %s.' % (field, value_type, rule))
     return value

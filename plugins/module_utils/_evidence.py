@@ -39,6 +39,11 @@ _KEY_SPECS = _keys.KEY_SPECS
 _UNKNOWN = 'unknown'
 
 
+def _shape(pattern):
+    """A check that ``value`` is text matching ``pattern`` in full (no trailing newline either)."""
+    return lambda value: isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
 def runner_identity():
     """``{'user', 'host'}`` of the process (the controller that runs the import)."""
     try:
@@ -46,8 +51,8 @@ def runner_identity():
     except (KeyError, OSError, ImportError):  # no passwd entry and no LOGNAME/USER (containers)
         user = None
     host = socket.gethostname()
-    return {'user': user if user and _NAME_RE.match(user) else _UNKNOWN,
-            'host': host if host and _NAME_RE.match(host) else _UNKNOWN}
+    return {'user': user if _shape(_NAME_RE)(user) else _UNKNOWN,
+            'host': host if _shape(_NAME_RE)(host) else _UNKNOWN}
 
 
 def _checked(value, field, check):
@@ -63,7 +68,7 @@ def _utc_time(value, field):
     """ISO 8601 UTC for epoch seconds (int or digits, s or ms) or an ISO 8601 UTC string."""
     if value is None or value == '':
         return None
-    if isinstance(value, str) and _ISO_RE.match(value):
+    if _shape(_ISO_RE)(value):
         return value
     if isinstance(value, float):
         value = int(value)
@@ -96,12 +101,12 @@ def evidence_record(source, phase_times=None, collection_version=None, runner=No
     expiry = _utc_time(source.get('expiration_time'), 'material expiration_time')
     record = collections.OrderedDict([
         ('alias', _checked(_plain_alias(source.get('alias')), 'alias',
-                           lambda value: isinstance(value, str) and _keys.ALIAS_RE.match(value))),
+                           _shape(_keys.ALIAS_RE))),
         ('key_id', _checked(source.get('key_id'), 'key_id',
-                            lambda value: isinstance(value, str) and _keys.KEY_ID_RE.match(value))),
+                            _shape(_keys.KEY_ID_RE))),
         ('key_spec', _checked(source.get('key_spec'), 'key_spec', lambda value: value in _KEY_SPECS)),
         ('action', _checked(source.get('action'), 'action',
-                            lambda value: isinstance(value, str) and _ACTION_RE.match(value))),
+                            _shape(_ACTION_RE))),
         ('wrapping_algorithm', _checked(source.get('wrapping_algorithm'), 'wrapping_algorithm',
                                         lambda value: value in _wrap.WRAPPING_ALGORITHMS)),
     ])
@@ -111,9 +116,9 @@ def evidence_record(source, phase_times=None, collection_version=None, runner=No
     record['check_value_type'] = value_type
     record['check_value'] = check_value or None
     record['collection_version'] = _checked(collection_version, 'collection_version',
-                                            lambda value: isinstance(value, str) and _VERSION_RE.match(value))
-    record['user'] = _checked(runner.get('user'), 'user', lambda value: isinstance(value, str) and _NAME_RE.match(value))
-    record['host'] = _checked(runner.get('host'), 'host', lambda value: isinstance(value, str) and _NAME_RE.match(value))
+                                            _shape(_VERSION_RE))
+    record['user'] = _checked(runner.get('user'), 'user', _shape(_NAME_RE))
+    record['host'] = _checked(runner.get('host'), 'host', _shape(_NAME_RE))
     return record
 
 
@@ -129,8 +134,8 @@ def build_report(records, cloud=None, region=None, now=None):
         ('format', REPORT_FORMAT),
         ('version', REPORT_VERSION),
         ('created', _keys.iso8601(int(time.time() if now is None else now))),
-        ('cloud', _checked(cloud, 'cloud', lambda value: isinstance(value, str) and _NAME_RE.match(value))),
-        ('region', _checked(region, 'region', lambda value: isinstance(value, str) and _NAME_RE.match(value))),
+        ('cloud', _checked(cloud, 'cloud', _shape(_NAME_RE))),
+        ('region', _checked(region, 'region', _shape(_NAME_RE))),
         ('keys', list(records)),
     ])
 

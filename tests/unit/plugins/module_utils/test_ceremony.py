@@ -213,7 +213,9 @@ def weak_public_key():
 @pytest.mark.parametrize('change, problem', [
     (lambda key: key.pop('key_id'), 'key_id is missing'),
     (lambda key: key.update(key_id='not-an-id'), 'keys[0].key_id is malformed'),
+    (lambda key: key.update(key_id=AES_ID + '\n'), 'keys[0].key_id is malformed'),
     (lambda key: key.update(alias='bad alias!'), 'keys[0].alias is invalid'),
+    (lambda key: key.update(alias='app-data\n'), 'keys[0].alias is invalid'),
     (lambda key: key.update(key_spec='SM4'), 'keys[0].key_spec must be one of AES_256'),
     (lambda key: key.update(wrapping_algorithm='RSAES_OAEP_SHA_512'), 'keys[0].wrapping_algorithm must be one of'),
     (lambda key: key.pop('import_token'), 'import_token is missing'),

@@ -156,7 +156,7 @@ def test_check_value_of_loaded_material():
 
 
 @pytest.mark.parametrize('value_type, value, good', [
-    ('kcv', 'A1B2C3', True), ('kcv', 'a1b2c3', False), ('kcv', 'A1B2C3D4', False), ('kcv', None, False),
+    ('kcv', 'A1B2C3', True), ('kcv', 'a1b2c3', False), ('kcv', 'A1B2C3\n', False), ('kcv', 'A1B2C3D4', False), ('kcv', None, False),
     ('public_key_sha256', 'ab' * 32, True), ('public_key_sha256', 'AB' * 32, False),
     ('public_key_sha256', 'ab' * 31, False), ('md5', 'ab' * 8, False),
 ])
