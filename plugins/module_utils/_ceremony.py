@@ -404,40 +404,47 @@ def match_keys(bundle, requested, now=None, keys_field='byok_keys'):
     for index, item in enumerate(requested):
         key_id, alias = item.get('key_id'), _plain_alias(item.get('alias'))
         entry = by_id.get(key_id) if key_id else by_alias.get(alias)
-        label = _requested_label(keys_field, index, item)
-
-        def fail(problem, entry=entry, key_id=key_id, alias=alias, index=index):
-            failures.append(KeyFailure(index, key_id or (entry.key_id if entry else None),
-                                       alias or (entry.alias if entry else None),
-                                       KmsInputError('%s: %s.' % (label, problem))))
-
-        if entry is None:
-            fail('not in %s: %s with this key in %s' % (bundle.where, 'run the export phase'
-                 if bundle.format == EXPORT_FORMAT else 'run the export and wrap phases', keys_field))
-            continue
-        if id(entry) in claimed:
-            fail('names the same bundle entry as %s[%d]' % (keys_field, claimed[id(entry)]))
-            continue
-        claimed[id(entry)] = index
-        if key_id and alias and entry.alias != alias:
-            fail('%s holds key %s under alias %s, not %s: check %s'
-                 % (bundle.where, key_id, entry.alias or '(none)', alias, keys_field))
-        elif entry.problem is not None:
-            failures.append(KeyFailure(index, entry.key_id, entry.alias, entry.problem))
-        elif item.get('key_spec') and item['key_spec'] != entry.data['key_spec']:
-            fail('key_spec is %s, but %s holds a %s key: they must match'
-                 % (item['key_spec'], bundle.where, entry.data['key_spec']))
-        elif entry.expired(now):
-            fail('the import token in %s expired at %s: %s'
-                 % (bundle.where, _keys.iso8601(entry.token_expiration_time), _again_hint(bundle)))
+        if entry is not None and id(entry) not in claimed:
+            claimed[id(entry)] = index
+            problem = _pairing_problem(bundle, entry, item, now, keys_field)
+            if problem is None:
+                entries[index] = entry
+                continue
+        elif entry is not None:
+            problem = 'names the same bundle entry as %s[%d]' % (keys_field, claimed[id(entry)])
         else:
-            entries[index] = entry
+            problem = 'not in %s: %s with this key in %s' % (
+                bundle.where, 'run the export phase' if bundle.format == EXPORT_FORMAT
+                else 'run the export and wrap phases', keys_field)
+        if isinstance(problem, KmsInputError):  # the entry's own problem already names the file and key
+            error = problem
+        else:
+            error = KmsInputError('%s: %s.' % (_requested_label(keys_field, index, item), problem))
+        failures.append(KeyFailure(index, key_id or (entry.key_id if entry else None),
+                                   alias or (entry.alias if entry else None), error))
     for entry in bundle.entries:
         if id(entry) not in claimed:
             failures.append(KeyFailure(None, entry.key_id, entry.alias, entry.error(
                 'not among the keys of this run (%s): use the bundle written for these keys, or add '
                 'the key to %s' % (keys_field, keys_field))))
     return entries, failures
+
+
+def _pairing_problem(bundle, entry, item, now, keys_field):
+    """Why ``entry`` cannot serve the caller's ``item`` (text or the entry's KmsInputError), or None."""
+    key_id, alias = item.get('key_id'), _plain_alias(item.get('alias'))
+    if key_id and alias and entry.alias != alias:
+        return '%s holds key %s under alias %s, not %s: check %s' % (
+            bundle.where, key_id, entry.alias or '(none)', alias, keys_field)
+    if entry.problem is not None:
+        return entry.problem
+    if item.get('key_spec') and item['key_spec'] != entry.data['key_spec']:
+        return 'key_spec is %s, but %s holds a %s key: they must match' % (
+            item['key_spec'], bundle.where, entry.data['key_spec'])
+    if entry.expired(now):
+        return 'the import token in %s expired at %s: %s' % (
+            bundle.where, _keys.iso8601(entry.token_expiration_time), _again_hint(bundle))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
