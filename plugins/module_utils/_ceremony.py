@@ -40,8 +40,8 @@ MIN_WRAPPING_KEY_BITS = 2048
 IMPORTABLE_KEY_SPECS = _wrap.SYMMETRIC_KEY_SPECS + _wrap.ASYMMETRIC_KEY_SPECS
 
 _KINDS = {EXPORT_FORMAT: 'export bundle', WRAPPED_FORMAT: 'wrapped bundle'}
-_WRITER = {EXPORT_FORMAT: 'the export phase', WRAPPED_FORMAT: 'the wrap phase (or an HSM following '
-                                                             'the documented format)'}
+_WRITER = {EXPORT_FORMAT: 'the export phase',
+           WRAPPED_FORMAT: 'the wrap phase (or an HSM following the documented format)'}
 
 KeyFailure = collections.namedtuple('KeyFailure', 'index key_id alias error')
 """One key that failed: ``index`` into the caller's key list (None for a key only the bundle has)."""

@@ -445,8 +445,8 @@ def wrapped_document(tmp_path):
 
 @pytest.mark.parametrize('index, change, problem', [
     (1, lambda key: key.pop('encrypted_privatekey'), 'encrypted_privatekey is missing'),
-    (0, lambda key: key.update(encrypted_privatekey='A' * 300), 'AES_256 keys take the wrapped material in '
-                                                               'encrypted_key_material only'),
+    (0, lambda key: key.update(encrypted_privatekey='A' * 300),
+     'AES_256 keys take the wrapped material in encrypted_key_material only'),
     (0, lambda key: key.update(encrypted_key_material='A' * 12), 'encrypted_key_material is malformed'),
     (2, lambda key: key.update(encrypted_privatekey='%' * 300), 'encrypted_privatekey is malformed'),
     (0, lambda key: key.update(check_value_type='public_key_sha256'), 'check_value_type must be "kcv"'),
