@@ -18,12 +18,13 @@ __metaclass__ = type
 
 import collections
 import getpass
+import os
 import re
 import socket
 import time
 
 from ansible_collections.dew.kms.plugins.module_utils import _check_values, _keys, _wrap
-from ansible_collections.dew.kms.plugins.module_utils._ceremony import serialize_bundle
+from ansible_collections.dew.kms.plugins.module_utils._ceremony import serialize_bundle, write_file_atomic
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 
 REPORT_FORMAT = 'dew.kms/byok-report'
@@ -37,6 +38,8 @@ _ISO_RE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 _NAME_RE = re.compile(r'^[A-Za-z0-9._@\\-]{1,255}$')
 _KEY_SPECS = _keys.KEY_SPECS
 _UNKNOWN = 'unknown'
+# the report holds no secret: readable by the team that files the change ticket
+REPORT_MODE = 0o644
 
 
 def _shape(pattern):
@@ -206,3 +209,20 @@ def render_markdown(report):
         '',
     ])
     return '\n'.join(lines)
+
+
+def phase_times(wrapped_bundle, import_time):
+    """Phase times of an import from a wrapped ``_ceremony.Bundle``: its export and wrap times."""
+    return {'export': wrapped_bundle.exported, 'wrap': wrapped_bundle.created, 'import': import_time}
+
+
+def markdown_path(path):
+    """Where the Markdown rendering of the report at ``path`` goes: ``.json`` replaced by ``.md``."""
+    root, extension = os.path.splitext(path)
+    return (root if extension.lower() == '.json' else path) + '.md'
+
+
+def write_report(path, report, field='byok_report_path', mode=REPORT_MODE):
+    """Write the JSON report to ``path`` and its Markdown rendering to ``markdown_path(path)``."""
+    write_file_atomic(path, render_json(report), field, mode)
+    write_file_atomic(markdown_path(path), render_markdown(report), field, mode)

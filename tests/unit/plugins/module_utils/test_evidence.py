@@ -12,13 +12,14 @@ import base64
 import hashlib
 import json
 import os
+import stat
 
 import pytest
 from cryptography.hazmat.primitives import cmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import algorithms
 
-from ansible_collections.dew.kms.plugins.module_utils import _evidence
+from ansible_collections.dew.kms.plugins.module_utils import _ceremony, _evidence
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 
 NOW = 1893456000  # 2030-01-01T00:00:00Z
@@ -180,3 +181,31 @@ def test_unknown_phases_and_check_values_without_type_are_refused():
         _evidence.evidence_record(aes_result(), {'rotate': NOW}, '0.1.0', RUNNER)
     with pytest.raises(KmsInputError, match='needs its check_value_type'):
         _evidence.evidence_record(aes_result(check_value_type=None), PHASES, '0.1.0', RUNNER)
+
+
+# ------------------------------------------------------------------------------ files
+
+@pytest.mark.parametrize('path, expected', [('/srv/ceremony/report.json', '/srv/ceremony/report.md'),
+                                            ('/srv/ceremony/REPORT.JSON', '/srv/ceremony/REPORT.md'),
+                                            ('/srv/ceremony/report', '/srv/ceremony/report.md')])
+def test_markdown_path(path, expected):
+    assert _evidence.markdown_path(path) == expected
+
+
+def test_write_report_writes_json_and_markdown(tmp_path):
+    path = str(tmp_path / 'evidence.json')
+    _evidence.write_report(path, report())
+    assert json.load(open(path))['format'] == 'dew.kms/byok-report'
+    assert open(str(tmp_path / 'evidence.md')).read() == _evidence.render_markdown(report())
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    with pytest.raises(KmsInputError, match='byok_report_path .* does not exist'):
+        _evidence.write_report(str(tmp_path / 'missing' / 'evidence.json'), report())
+
+
+def test_phase_times_come_from_the_wrapped_bundle():
+    document = _ceremony.build_wrapped_bundle([], exported='2029-12-31T22:00:00Z', now=NOW - 600)
+    bundle = _ceremony.Bundle(document, 'byok_wrapped_path', None, _ceremony.WRAPPED_FORMAT)
+    times = _evidence.phase_times(bundle, NOW)
+    record = _evidence.evidence_record(aes_result(), times, '0.1.0', RUNNER)
+    assert (record['export_time'], record['wrap_time'], record['import_time']) == (
+        '2029-12-31T22:00:00Z', '2029-12-31T23:50:00Z', '2030-01-01T00:00:00Z')
