@@ -259,6 +259,9 @@ docs-examples: $(DOCS)/.done tree ## module EXAMPLES, README and docs snippets: 
 galaxy-importer: $(DOCS)/.done ## galaxy-importer (what Galaxy and Automation Hub run) on the built collection: zero warnings
 	$(FRESH_HOME) && rm -rf $(BUILD_ROOT)/galaxy-importer && mkdir -p $(BUILD_ROOT)/galaxy-importer
 	$(DOCS_ENV) ansible-galaxy collection build --output-path $(BUILD_ROOT)/galaxy-importer .
+	@# users start the emulator from the installed collection (README): it must be in the tarball
+	@for f in tools/kms_emulator_env.py tests/emulator/kms_emulator/__main__.py; do \
+	  tar -tzf $(BUILD_ROOT)/galaxy-importer/dew-kms-*.tar.gz | grep -qx "$$f" || { echo "$$f is missing from the tarball" >&2; exit 1; }; done
 	cd $(BUILD_ROOT)/galaxy-importer && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/docs/galaxy-importer.cfg $(DOCS_ENV) \
 	  $(abspath $(DOCS))/bin/python -m galaxy_importer.main dew-kms-*.tar.gz > importer.log 2>&1 \
 	  || { cat importer.log; exit 1; }
