@@ -10,8 +10,9 @@ roles/byok/README.md, the yaml code blocks of docs/docsite/rst/*.rst.
 
 1. Every snippet must parse. Snippets that are plays (items with `hosts`) or task lists are
    Ansible content; any other YAML (clouds.yaml, requirements.yml, CI jobs) is only parsed.
-2. The Ansible snippets pass `ansible-lint --profile production`, exactly as written (plays as
-   playbooks, task lists as tasks files); one ansible-lint run for all.
+2. All snippets pass `ansible-lint --profile production`, exactly as written (plays as
+   playbooks, task lists as tasks files, requirements as requirements.yml, any other YAML as
+   YAML); one ansible-lint run for all, beside the run of step 3.
 3. They run in ONE ansible-playbook run against an emulator started with the documented
    command (tools/kms_emulator_env.py), each snippet in an emulator project of its own so that
    no snippet depends on another. A task list becomes the tasks of a play on localhost.
@@ -154,13 +155,19 @@ def start_lint(snippets, work):
     """Start ansible-lint on the snippets as written; lint_result() waits for it."""
     lint_dir = os.path.join(work, "lint")
     for snippet in snippets:
-        sub = "playbooks" if snippet.kind() == "play" else "tasks"
-        os.makedirs(os.path.join(lint_dir, sub), exist_ok=True)
-        with open(os.path.join(lint_dir, sub, snippet.slug + ".yml"), "w") as handle:
-            handle.write("---\n" + snippet.text)
+        kind = snippet.kind()
+        if kind == "other" and isinstance(snippet.data, dict) and "collections" in snippet.data:
+            path = os.path.join("requirements", snippet.slug, "requirements.yml")
+        else:
+            path = os.path.join({"play": "playbooks", "tasks": "tasks"}.get(kind, "other"),
+                                snippet.slug + ".yml")
+        os.makedirs(os.path.dirname(os.path.join(lint_dir, path)), exist_ok=True)
+        with open(os.path.join(lint_dir, path), "w") as handle:
+            handle.write(snippet.text if snippet.text.startswith("---") else "---\n" + snippet.text)
     with open(os.path.join(lint_dir, ".ansible-lint"), "w") as handle:
         handle.write("---\nprofile: production\noffline: true\n")
-    command = ["ansible-lint", "--profile", "production", "--offline", "playbooks", "tasks"]
+    command = ["ansible-lint", "--profile", "production", "--offline"] + sorted(
+        name for name in os.listdir(lint_dir) if os.path.isdir(os.path.join(lint_dir, name)))
     print("+ %s (in the background)" % " ".join(command), flush=True)
     return subprocess.Popen(command, cwd=lint_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
@@ -348,7 +355,7 @@ def main():
     for snippet in snippets:
         print("  %-6s %s" % (snippet.kind(), snippet.source))
 
-    linting = start_lint(ansible, work)
+    linting = start_lint(snippets, work)
     try:
         prepare_work(ansible, work)
         run_plays(ansible, work)
