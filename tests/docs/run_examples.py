@@ -107,7 +107,7 @@ def markdown_blocks(path):
         if start is None and line.strip() == "```yaml":
             start = number
         elif start is not None and line.strip() == "```":
-            yield Snippet("%s:%d" % (path, start), "\n".join(lines[start:number - 1]) + "\n")
+            yield Snippet("%s:%s" % (path, start), "\n".join(lines[start:number - 1]) + "\n")
             start = None
 
 
@@ -184,12 +184,10 @@ def walk(data):
     if isinstance(data, dict):
         yield data
         for value in data.values():
-            for item in walk(value):
-                yield item
+            yield from walk(value)
     elif isinstance(data, list):
         for value in data:
-            for item in walk(value):
-                yield item
+            yield from walk(value)
 
 
 def material_specs(snippet):
