@@ -28,7 +28,7 @@ roles/byok/README.md, the yaml code blocks of docs/docsite/rst/*.rst.
      random bytes; RSA/EC: a new private key of the example's key_spec) and the empty
      directories public-keys/ and exchange/ that they write to.
 4. Finally the documented CI recipe is run as written in a shell: `eval` the output of
-   tools/kms_emulator_env.py and run an ad-hoc dew.kms command.
+   tools/kms_emulator_env.py and run an ad-hoc dew.kms command; then its other options.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -318,6 +318,28 @@ ansible localhost -m dew.kms.kms_key_info -a 'alias=ci-smoke' | grep -q '"key_st
 """
 
 
+# The other options of tools/kms_emulator_env.py: dotenv into a 0600 file, AK/SK credentials,
+# a state file that keeps keys across a restart, and the idle exit.
+STARTER_OPTIONS = """
+set -euo pipefail
+starter="$DEW_KMS/tools/kms_emulator_env.py"
+python3 "$starter" --format dotenv --auth aksk --state-file state.db --idle-exit 60 --output ci.env
+test "$(stat -c %a ci.env)" = 600
+set -a && . ./ci.env && set +a
+test -z "${OS_USERNAME:-}" && test -n "$HW_ACCESS_KEY" && test -n "$HW_PROJECT_ID"
+ansible localhost -m dew.kms.kms_key -a 'alias=ci-kept origin=external' >/dev/null
+kill "$DEW_KMS_EMULATOR_PID"
+while kill -0 "$DEW_KMS_EMULATOR_PID" 2>/dev/null; do sleep 0.1; done
+python3 "$starter" --format dotenv --auth aksk --state-file state.db --idle-exit 60 --output ci.env
+set -a && . ./ci.env && set +a
+ansible localhost -m dew.kms.kms_key_info -a 'alias=ci-kept' | grep -q '"alias": "ci-kept"'
+kill "$DEW_KMS_EMULATOR_PID"
+eval "$(python3 "$starter" --idle-exit 1)"
+sleep 3
+if kill -0 "$DEW_KMS_EMULATOR_PID" 2>/dev/null; then echo "--idle-exit 1 did not stop the emulator" >&2; exit 1; fi
+"""
+
+
 def run_ci_recipe(work):
     """The shell recipe of the docs, with python3 being this interpreter."""
     bin_dir = os.path.join(work, "bin")
@@ -331,6 +353,8 @@ def run_ci_recipe(work):
     env.update(DEW_KMS=ROOT, PATH=bin_dir + os.pathsep + env["PATH"])
     if run(["bash", "-c", CI_RECIPE], cwd=work, env=env):
         fail("the CI recipe (eval of tools/kms_emulator_env.py, then an ad-hoc command) failed")
+    if run(["bash", "-c", STARTER_OPTIONS], cwd=work, env=env):
+        fail("an option of tools/kms_emulator_env.py did not work as documented (script above)")
 
 
 def main():
