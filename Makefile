@@ -84,7 +84,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: lint docs-lint build-check sanity units integration emulator-test bench-smoke security-test reliability-test awx-test ## every test suite (what CI runs)
+test: lint docs-lint build-check docs docs-examples galaxy-importer sanity units integration emulator-test bench-smoke security-test reliability-test awx-test ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
@@ -240,3 +240,66 @@ live-test-emulator: live-tree ## the live suite against the emulator per cloud p
 	  --ansible-playbook $(LIVE_VENV)/bin/ansible-playbook --collections-path $(LIVE_ROOT)
 
 test: live-test-emulator
+
+# ---------------------------------------------------------------------------- docs: docsite, examples, Galaxy import
+# The tools of tests/requirements/docs.txt. Each target gets a fresh ANSIBLE_HOME and sees only
+# the checkout's copy in $(TREE) as dew.kms.
+DOCS := $(VENV_DIR)/docs
+DOCS_ENV = PATH="$(abspath $(DOCS))/bin:$$PATH" ANSIBLE_HOME="$(BUILD_ROOT)/home-$@" ANSIBLE_NOCOLOR=1 NO_COLOR=1 \
+  ANSIBLE_COLLECTIONS_PATH="$(BUILD_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+DOCSITE_SRC := $(BUILD_ROOT)/docsite-src
+DOCSITE_OUT := $(CURDIR)/tests/output/docsite
+
+$(DOCS)/.done: tests/requirements/docs.txt
+	$(call make-venv,$(PYTHON_NEW),3.13)
+	touch $@
+
+.PHONY: docs
+docs: $(DOCS)/.done tree ## build the HTML docsite with antsibull-docs into tests/output/docsite/ (fails on warnings)
+	$(FRESH_HOME) && rm -rf $(DOCSITE_SRC) $(DOCSITE_OUT) && mkdir -m 755 -p $(DOCSITE_SRC)
+	$(DOCS_ENV) antsibull-docs sphinx-init --use-current --fail-on-error --squash-hierarchy \
+	  --dest-dir $(DOCSITE_SRC) dew.kms
+	@# build.sh runs antsibull-docs into rst/ and sphinx-build into build/html. Images of the extra
+	@# docs are not copied by antsibull-docs: they go beside the pages that show them. Warnings are
+	@# judged below rather than by sphinx-build -W.
+	cd $(DOCSITE_SRC) && sed -i -e 's/^sphinx-build /cp $(subst /,\/,$(TREE))\/docs\/docsite\/rst\/*.png rst\/docsite\/ \&\& &/' \
+	  -e 's/ -W --keep-going$$//' build.sh
+	cd $(DOCSITE_SRC) && $(DOCS_ENV) ./build.sh > $(DOCSITE_SRC)/build.log 2>&1 || { cat $(DOCSITE_SRC)/build.log; exit 1; }
+	@# Any warning fails, except the intersphinx inventories of other projects (no network here)
+	@# and, only then, the references into the Ansible docs that those inventories would resolve.
+	@grep -E 'WARNING|ERROR' $(DOCSITE_SRC)/build.log > $(DOCSITE_SRC)/warnings.log || true
+	@if grep -q 'failed to reach any of the inventories' $(DOCSITE_SRC)/warnings.log; then \
+	  sed -i -E "/failed to reach any of the inventories|undefined label: '(common_return_values|ansible_configuration_settings|ansible_collections\.ansible\.builtin\.[a-z_]+)'/d" \
+	    $(DOCSITE_SRC)/warnings.log; fi
+	@if [ -s $(DOCSITE_SRC)/warnings.log ]; then cat $(DOCSITE_SRC)/warnings.log; \
+	  echo "docs: the docsite build has warnings (above; full log $(DOCSITE_SRC)/build.log)" >&2; exit 1; fi
+	mkdir -p $(dir $(DOCSITE_OUT)) && cp -r $(DOCSITE_SRC)/build/html $(DOCSITE_OUT)
+	@for png in docs/docsite/rst/*.png; do test -s $(DOCSITE_OUT)/_images/$$(basename $$png) \
+	  || { echo "docs: $$png is missing from the built docsite" >&2; exit 1; }; done
+	@echo "docs: $(DOCSITE_OUT)/index.html"
+
+.PHONY: docs-examples
+docs-examples: $(DOCS)/.done tree ## module EXAMPLES, README and docs snippets: ansible-lint production + run against the emulator
+	$(FRESH_HOME)
+	cd $(TREE) && $(DOCS_ENV) $(abspath $(DOCS))/bin/python tests/docs/run_examples.py --work $(BUILD_ROOT)/docs-examples
+
+.PHONY: galaxy-importer
+galaxy-importer: $(DOCS)/.done ## galaxy-importer (what Galaxy and Automation Hub run) on the built collection: zero warnings
+	$(FRESH_HOME) && rm -rf $(BUILD_ROOT)/galaxy-importer && mkdir -p $(BUILD_ROOT)/galaxy-importer
+	$(DOCS_ENV) ansible-galaxy collection build --output-path $(BUILD_ROOT)/galaxy-importer .
+	@# users start the emulator from the installed collection (README): it must be in the tarball
+	@for f in tools/kms_emulator_env.py tests/emulator/kms_emulator/__main__.py; do \
+	  tar -tzf $(BUILD_ROOT)/galaxy-importer/dew-kms-*.tar.gz | grep -qx "$$f" || { echo "$$f is missing from the tarball" >&2; exit 1; }; done
+	cd $(BUILD_ROOT)/galaxy-importer && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/docs/galaxy-importer.cfg $(DOCS_ENV) \
+	  $(abspath $(DOCS))/bin/python -m galaxy_importer.main dew-kms-*.tar.gz > importer.log 2>&1 \
+	  || { cat importer.log; exit 1; }
+	@cat $(BUILD_ROOT)/galaxy-importer/importer.log
+	@if grep -E 'WARNING|ERROR' $(BUILD_ROOT)/galaxy-importer/importer.log; then echo "galaxy-importer: warnings (above)" >&2; exit 1; fi
+
+.PHONY: changelog
+changelog: $(LINT)/.done tree ## release notes: fold changelogs/fragments into changelog.yaml and CHANGELOG.rst (version of galaxy.yml)
+	$(FRESH_HOME)
+	cd $(TREE) && $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	  antsibull-changelog release --update-existing
+	cp $(TREE)/CHANGELOG.rst CHANGELOG.rst && cp $(TREE)/changelogs/changelog.yaml changelogs/changelog.yaml
+	find changelogs/fragments -name '*.yml' -o -name '*.yaml' | xargs -r git rm -q --ignore-unmatch -f

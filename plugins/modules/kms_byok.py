@@ -163,17 +163,20 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Authentication as for every dew.kms module: module_defaults for group/dew.kms.kms, or the
+# environment. Relative paths are relative to the directory ansible-playbook runs in.
+
 - name: Import three keys on the controller, creating the missing ones
   dew.kms.kms_byok:
     keys:
-      - alias: app-data
-        key_material_path: /secure/keys/app-data.bin       # 32 raw bytes
-      - alias: app-archive
-        key_material: "{{ vault_app_archive_b64 }}"        # base64 of 32 bytes
+      - alias: batch-data
+        key_material_path: keys/batch-data.bin       # 32 raw bytes
+      - alias: batch-archive
+        key_material: "{{ vault_batch_archive_b64 }}"  # base64 of 32 bytes
         expiration_time: "2031-01-01T00:00:00Z"
-      - alias: app-signing
+      - alias: batch-signing
         key_spec: RSA_2048
-        key_material_path: /secure/keys/app-signing.pem    # RSA private key
+        key_material_path: keys/batch-signing.pem    # RSA private key
     region: eu-de
   delegate_to: localhost
   run_once: true
@@ -183,22 +186,20 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ byok.results | map(attribute='action') }}"
 
-- name: Authentication for every dew.kms module of a play
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/dew.kms.kms:
-      username: "{{ otc_user }}"
-      password: "{{ otc_password }}"
-      domain_name: "{{ otc_domain }}"
-      region: eu-de
-  tasks:
-    - name: Import material into existing keys given by ID, without verification
-      dew.kms.kms_byok:
-        keys:
-          - key_id: 0d0466b0-e727-4d9c-b35d-f84bb474a37f
-            key_material_path: /secure/keys/k1.bin
-        verify: false
+- name: An external key made elsewhere (here with dew.kms.kms_key)
+  dew.kms.kms_key:
+    alias: legacy-data
+    origin: external
+  register: legacy
+
+- name: Import material into existing keys given by ID, without verification
+  dew.kms.kms_byok:
+    keys:
+      - key_id: "{{ legacy.key.key_id }}"
+        key_material_path: keys/legacy-data.bin
+    verify: false
+  delegate_to: localhost
+  run_once: true
 '''
 
 RETURN = r'''

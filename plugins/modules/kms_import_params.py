@@ -72,30 +72,46 @@ EXAMPLES = r"""
       auth_token: "{{ otc_token }}"
       project_id: "{{ otc_project_id }}"
   tasks:
+    - name: An external key for the material
+      dew.kms.kms_key:
+        alias: hsm-data
+        origin: external
+
     - name: Fetch import parameters
       dew.kms.kms_import_params:
-        key_id: alias/app-data
+        key_id: alias/hsm-data
       register: params
       no_log: true
 
     - name: Save the wrapping key for the HSM
       ansible.builtin.copy:
         content: "{{ params.public_key_pem }}"
-        dest: /secure/app-data-wrapping-key.pem
+        dest: hsm-data-wrapping-key.pem
         mode: "0644"
 
-    # ... the material is wrapped with the public key, giving /secure/app-data.wrapped.b64 ...
+    # Here openssl plays the HSM: RSAES_OAEP_SHA_256 (SHA-256 for OAEP and MGF1).
+    - name: Wrap the material with the wrapping key
+      ansible.builtin.command: >-
+        openssl pkeyutl -encrypt -pubin -inkey hsm-data-wrapping-key.pem
+        -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+        -in keys/hsm-data.bin -out hsm-data.wrapped
+      changed_when: true
+
+    - name: Read the wrapped material (slurp returns it base64 encoded)
+      ansible.builtin.slurp:
+        src: hsm-data.wrapped
+      register: wrapped
 
     - name: Import the wrapped material
       dew.kms.kms_key_material:
         key_id: "{{ params.key_id }}"
         import_token: "{{ params.import_token }}"
-        encrypted_key_material: "{{ lookup('ansible.builtin.file', '/secure/app-data.wrapped.b64') }}"
+        encrypted_key_material: "{{ wrapped.content }}"
       no_log: true
 
 # Ad-hoc, with the credentials in the environment (the output shows the token):
 #   HW_AUTH_TOKEN=... HW_PROJECT_ID=... HW_REGION_NAME=eu-de \
-#   ansible localhost -m dew.kms.kms_import_params -a key_id=0d0466b0-e727-4d9c-b35d-f84bb474a37f
+#   ansible localhost -m dew.kms.kms_import_params -a key_id=alias/hsm-data
 """
 
 RETURN = r"""

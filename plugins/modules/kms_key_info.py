@@ -78,7 +78,6 @@ EXAMPLES = r"""
   module_defaults:
     group/dew.kms.kms:
       region: eu-de
-      project_name: eu-de
       username: "{{ otc_username }}"
       password: "{{ otc_password }}"
       domain_name: "{{ otc_domain }}"
@@ -88,9 +87,9 @@ EXAMPLES = r"""
         alias: app-data
       register: app_key
 
-    - name: Fail when it is missing
-      ansible.builtin.assert:
-        that: app_key.kms_keys | length == 1
+    - name: Say whether it exists (a missing key is an empty list, not an error)
+      ansible.builtin.debug:
+        msg: "{{ app_key.kms_keys[0].key_state if app_key.kms_keys else 'no key app-data' }}"
 
     - name: Every external key still waiting for its material
       dew.kms.kms_key_info:

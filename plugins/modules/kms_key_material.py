@@ -140,39 +140,38 @@ EXAMPLES = r"""
       username: "{{ otc_username }}"
       password: "{{ otc_password }}"
       domain_name: "{{ otc_domain }}"
-      project_name: eu-de
   tasks:
     - name: An external AES key
       dew.kms.kms_key:
-        alias: app-data
+        alias: byok-data
         origin: external
-      register: app_key
+      register: byok_key
 
     - name: Import its material from a vaulted variable (base64 of 32 bytes)
       dew.kms.kms_key_material:
-        key_id: "{{ app_key.key.key_id }}"
-        key_material: "{{ vault_app_data_key_b64 }}"
+        key_id: "{{ byok_key.key.key_id }}"
+        key_material: "{{ vault_byok_data_b64 }}"
         expiration_time: "2030-01-01T00:00:00Z"
 
     - name: An external RSA signing key
       dew.kms.kms_key:
-        alias: release-signing
+        alias: byok-signing
         origin: external
         key_spec: RSA_3072
 
-    - name: Import its private key from a file on the controller
+    - name: Import its private key from a file on the controller (relative to the working directory)
       dew.kms.kms_key_material:
-        key_id: alias/release-signing
-        key_material_path: /secure/release-signing.pem
+        key_id: alias/byok-signing
+        key_material_path: keys/byok-signing.pem
 
     - name: Delete the AES material again (the key waits for the same material afterwards)
       dew.kms.kms_key_material:
-        key_id: alias/app-data
+        key_id: alias/byok-data
         state: absent
 
 # Ad-hoc, with the credentials in the environment:
 #   HW_ACCESS_KEY=... HW_SECRET_KEY=... HW_PROJECT_ID=... HW_REGION_NAME=eu-de \
-#   ansible localhost -m dew.kms.kms_key_material -a 'key_id=alias/app-data key_material_path=/secure/app-data.key'
+#   ansible localhost -m dew.kms.kms_key_material -a 'key_id=alias/byok-data key_material_path=keys/byok-data.bin'
 """
 
 RETURN = r"""
