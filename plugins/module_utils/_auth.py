@@ -699,7 +699,7 @@ class PasswordAuthenticator(TokenAuthenticator):
         try:
             answer = self._token_request(client, self._project_scope(), operation)
         except KmsAuthError as refusal:
-            raise self._explain_refusal(client, refusal, project)
+            raise self._explain_refusal(client, refusal, operation, project)
         token = answer.headers.get('X-Subject-Token')
         if not token:
             raise KmsError('%s returned no X-Subject-Token header; check iam_endpoint (%s).'
@@ -716,7 +716,7 @@ class PasswordAuthenticator(TokenAuthenticator):
                                                    % config.username)
         self._issued_token = token
 
-    def _explain_refusal(self, client, refusal, project):
+    def _explain_refusal(self, client, refusal, operation, project):
         """Tell a wrong password from a project the user cannot use: ask for a domain token once."""
         config = self.config
         try:
@@ -724,21 +724,17 @@ class PasswordAuthenticator(TokenAuthenticator):
                                 'IAM token request for user %s of domain %s' % (config.username,
                                                                                 config.domain_name))
         except KmsAuthError:
-            return KmsAuthError(
-                'IAM refused the credentials of user %s of domain %s (HTTP %s%s): check username, '
-                'password and domain_name (the account name).'
-                % (config.username, config.domain_name, refusal.status,
-                   ' ' + refusal.error_code if refusal.error_code else ''),
-                status=refusal.status, error_code=refusal.error_code, error_msg=refusal.error_msg,
-                request_id=refusal.request_id)
+            reason = ('IAM refused the credentials of user %s of domain %s. Check username, password and '
+                      'domain_name (the account name).' % (config.username, config.domain_name))
         except KmsError:
             return refusal  # the check itself failed: the first answer is all there is to say
-        return KmsAuthError(
-            'IAM accepted the password of user %s of domain %s but refused a token for project %s '
-            '(HTTP %s%s): check project_id / project_name (or region), that the project exists in '
-            'this region, and that the user may use it.'
-            % (config.username, config.domain_name, project, refusal.status,
-               ' ' + refusal.error_code if refusal.error_code else ''),
+        else:
+            reason = ('IAM accepted the password of user %s of domain %s but refused a token for project '
+                      '%s. Check project_id / project_name (or region), that the project exists in this '
+                      'region, and that the user may use it.' % (config.username, config.domain_name, project))
+        return KmsAuthError('%s failed: HTTP %s%s. %s%s' % (
+            operation, refusal.status, ' ' + refusal.error_code if refusal.error_code else '', reason,
+            ' Request ID: %s.' % refusal.request_id if refusal.request_id else ''),
             status=refusal.status, error_code=refusal.error_code, error_msg=refusal.error_msg,
             request_id=refusal.request_id)
 

@@ -356,8 +356,10 @@ def test_wrong_password_is_named_as_such_without_the_password(make_client):
     client = make_client(username='alice', password='s3cret-pw', domain_name='ACME', project_name='eu-de_x')
     with pytest.raises(KmsAuthError) as caught:
         client.call('describe-key', {'key_id': KEY_ID})
-    assert caught.value.msg.startswith('IAM refused the credentials of user alice of domain ACME (HTTP 401')
-    assert 'username, password and domain_name' in caught.value.msg
+    assert caught.value.msg.startswith('IAM token request for user alice of domain ACME in project eu-de_x '
+                                       'failed: HTTP 401')
+    assert 'IAM refused the credentials of user alice of domain ACME. Check username, password and ' \
+           'domain_name' in caught.value.msg
     assert 's3cret-pw' not in caught.value.msg
     scopes = [json.loads(call.request.body)['auth']['scope'] for call in responses.calls]
     assert scopes == [{'project': {'name': 'eu-de_x'}}, {'domain': {'name': 'ACME'}}]
@@ -369,8 +371,9 @@ def test_wrong_project_is_named_as_such(make_client):
     client = make_client(username='alice', password='s3cret-pw', domain_name='ACME', project_name='eu-de_x')
     with pytest.raises(KmsAuthError) as caught:
         client.call('describe-key', {'key_id': KEY_ID})
-    assert caught.value.msg.startswith('IAM accepted the password of user alice of domain ACME but refused a '
-                                       'token for project eu-de_x (HTTP 401')
+    assert 'failed: HTTP 401' in caught.value.msg
+    assert 'IAM accepted the password of user alice of domain ACME but refused a token for project ' \
+           'eu-de_x. Check project_id' in caught.value.msg
     assert 'ISSUED-TOKEN-1234' not in caught.value.msg and 's3cret-pw' not in caught.value.msg
     assert len(responses.calls) == 2
 
