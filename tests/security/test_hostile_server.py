@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 import helpers  # noqa: E402  (the suite's conftest puts this directory on sys.path)
-from canaries import Secrets, scan_text, scan_tree, text_canary
+from canaries import Secrets, scan_text, scan_tree
 from tamper_proxy import TamperProxy
 
 TIMEOUT = 1  # seconds: the trickling answers must fail at about this, not hang
