@@ -148,11 +148,15 @@ def hostile(emulator, collections_root, tmp_path_factory):
     return HostileRun(emulator, collections_root, str(tmp_path_factory.mktemp('hostile'))).run()
 
 
-@pytest.mark.parametrize('index,case_id,target,mode', [(i,) + case for i, case in enumerate(CASES)],
-                         ids=[case[0] for case in CASES])
+# The size check of the wrapping key belongs to _wrap.py, which does not make it yet: these cases
+# fail today with KMS.0311 after the material was sent; strict, so the mark goes once it does.
+WEAK_KEY_PENDING = pytest.mark.xfail(strict=True, reason='wrapping keys under 2048 bits are not refused yet')
+
+
+@pytest.mark.parametrize('index,case_id,target,mode', [
+    pytest.param(i, *case, id=case[0], marks=WEAK_KEY_PENDING if case[2] == 'weak-wrapping-key' else ())
+    for i, case in enumerate(CASES)])
 def test_case_fails_clearly(hostile, index, case_id, target, mode):
-    if mode == 'weak-wrapping-key':
-        pytest.xfail('the RSA >= 2048-bit check of the wrapping key belongs in _wrap.py and is not there yet')
     result = hostile.results['hostile_%d' % index]
     text = json.dumps(result)
     assert result.get('failed') is True, (case_id, text[:2000])
