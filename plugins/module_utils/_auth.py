@@ -244,7 +244,7 @@ def resolve_config(params, env=None):
     settings = _read_settings(reader, mode)
     _require_auth_fields(mode, settings, cloud_name)
     _resolve_endpoints(settings)
-    _check_endpoint_sources(reader, mode)
+    _check_endpoint_sources(reader, mode, settings)
     connection = _connection_settings(params, cloud_values)
     config = KmsConfig(mode, cloud=cloud_name, **dict(settings, **connection))
     config.warnings = _combination_warnings(reader)
@@ -297,15 +297,17 @@ def _resolve_endpoints(settings):
         settings['iam_endpoint'] = derive_iam_endpoint(region, provider)
 
 
-def _check_endpoint_sources(reader, mode):
+def _check_endpoint_sources(reader, mode, settings):
     """Credentials given as task options never go to an endpoint URL taken from the environment.
 
     An endpoint given as a task option is what the user asked for, whatever the credentials'
-    source; an endpoint derived from a region is an official host of the cloud.
+    source; an endpoint derived from a region is an official host of the cloud. IAM is asked
+    only for a password token or to look up a project id that is not set.
     """
     if not any(reader.source(name)[0] == SOURCE_OPTION for name in AUTH_FIELDS[mode]):
         return
-    for endpoint in ('kms_endpoint', 'iam_endpoint'):
+    uses_iam = mode == MODE_PASSWORD or not settings['project_id']
+    for endpoint in ('kms_endpoint', 'iam_endpoint') if uses_iam else ('kms_endpoint',):
         source, env_var = reader.source(endpoint)
         if source == SOURCE_ENV:
             raise KmsConfigError(

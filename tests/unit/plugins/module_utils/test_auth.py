@@ -468,6 +468,16 @@ def test_option_credentials_never_go_to_an_endpoint_from_the_environment():
         assert 'opt-token' not in caught.value.msg
 
 
+def test_an_iam_endpoint_from_the_environment_is_harmless_when_iam_is_not_asked():
+    """A token or AK/SK with a project id never goes to IAM; a password always does."""
+    env = {'HW_IAM_ENDPOINT': 'https://elsewhere.example'}
+    config = resolve_config({'auth_token': 'opt-token', 'region': 'eu-de', 'project_id': PROJECT_ID}, env=env)
+    assert config.iam_endpoint == 'https://elsewhere.example/v3'
+    with pytest.raises(KmsConfigError, match='iam_endpoint comes from the environment variable HW_IAM_ENDPOINT'):
+        resolve_config({'username': 'u', 'password': 'p', 'domain_name': 'd', 'region': 'eu-de',
+                        'project_id': PROJECT_ID}, env=env)
+
+
 def test_environment_credentials_with_option_endpoints_warn_naming_the_variables():
     config = resolve_config({'kms_endpoint': 'https://kms.example'},
                             env={'HW_ACCESS_KEY': 'AK', 'HW_SECRET_KEY': 'SK', 'HW_PROJECT_ID': PROJECT_ID})
