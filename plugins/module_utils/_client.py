@@ -264,6 +264,10 @@ class KmsClient:
                 proxies=self._proxies(request.url), stream=True)
         except requests.exceptions.RequestException as exc:
             raise self._connection_error(exc, request)
+        if response.raw is None:  # an adapter that read the body itself: only the limit applies
+            content = response.content or b''
+            self._check_size(len(content), request)
+            return _answer(response, content)
         try:
             content = self._read_bounded(response, request, deadline)
         except (requests.exceptions.RequestException, Urllib3Error) as exc:
@@ -290,12 +294,16 @@ class KmsClient:
             if not chunk:
                 return b''.join(chunks)
             size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise KmsConnectionError(
-                    '%s failed: the answer of %s is larger than %d bytes, more than any KMS or IAM '
-                    'answer; it was not read. Check the endpoint and any proxy in between.'
-                    % (request.what, _host(request.url), MAX_ANSWER_BYTES), retryable=False)
+            self._check_size(size, request)
             chunks.append(chunk)
+
+    @staticmethod
+    def _check_size(size, request):
+        if size > MAX_ANSWER_BYTES:
+            raise KmsConnectionError(
+                '%s failed: the answer of %s is larger than %d bytes, more than any KMS or IAM '
+                'answer; it was not read. Check the endpoint and any proxy in between.'
+                % (request.what, _host(request.url), MAX_ANSWER_BYTES), retryable=False)
 
     def _status_error(self, request, answer):
         status = answer.status
@@ -348,8 +356,8 @@ class KmsClient:
         if isinstance(exc, exceptions.ConnectionError):
             if _name_not_resolved(exc):
                 return KmsConnectionError(
-                    '%s failed: the host name of %s does not resolve (%s). Check the endpoint '
-                    '(kms_endpoint, iam_endpoint, region) and DNS.' % (what, host, reason),
+                    '%s failed: cannot connect to %s: its host name does not resolve (%s). Check the '
+                    'endpoint (kms_endpoint, iam_endpoint, region) and DNS.' % (what, host, reason),
                     maybe_sent=False, retryable=False)
             return KmsConnectionError(
                 '%s failed: cannot connect to %s (%s). Check the endpoint (kms_endpoint, iam_endpoint, '

@@ -295,7 +295,7 @@ def test_connection_refused_on_real_closed_port(make_client, recorder):
 def test_dns_failure_is_explained(make_client):
     client = make_client(auth_token='T', project_id=PROJECT_ID, retries=0,
                          kms_endpoint='https://kms.does-not-exist.invalid')
-    with pytest.raises(KmsConnectionError, match='the host name of https://kms.does-not-exist.invalid does not resolve'):
+    with pytest.raises(KmsConnectionError, match='cannot connect to https://kms.does-not-exist.invalid: its host name does not resolve'):
         client.call('describe-key', {'key_id': KEY_ID})
 
 

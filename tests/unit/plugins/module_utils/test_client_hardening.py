@@ -217,3 +217,16 @@ def test_library_text_with_secrets_in_url_query_and_encodings_is_scrubbed(make_c
     for form in (TOKEN, quote(TOKEN, safe=''), base64.b64encode(TOKEN.encode()).decode()):
         assert form not in caught.value.msg
     assert 'X-Auth-Token' not in caught.value.msg  # the query string is gone
+
+
+def test_an_answer_read_by_the_adapter_itself_is_size_checked_too(make_client, monkeypatch):
+    def preloaded(self, method, url, **kwargs):
+        response = requests.models.Response()
+        response.status_code = 200
+        response._content = b' ' * (_client.MAX_ANSWER_BYTES + 1)  # pylint: disable=protected-access
+        return response
+
+    monkeypatch.setattr(requests.Session, 'request', preloaded)
+    client = make_client(auth_token=TOKEN, project_id=PROJECT_ID, retries=3)
+    with pytest.raises(KmsConnectionError, match='larger than 1048576 bytes'):
+        client.call('describe-key', {'key_id': KEY_ID})
