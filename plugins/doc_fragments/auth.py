@@ -62,17 +62,26 @@ options:
     type: str
   cloud:
     description:
-      - Name of an entry in a C(clouds.yaml) file to take credentials, region and IAM endpoint from.
+      - The name of an entry in a C(clouds.yaml) file, or a dictionary shaped like such an entry
+        (as the O(cloud) option of C(openstack.cloud) modules takes it), to take credentials, region
+        and endpoints from.
       - Files are searched in this order, the first one found is used - E(OS_CLIENT_CONFIG_FILE),
         C(./clouds.yaml), C(~/.config/openstack/clouds.yaml), C(/etc/openstack/clouds.yaml);
         a C(secure.yaml) beside it is merged in the same way.
-      - "Understood keys of C(clouds.<name>): C(region_name) (or the first of C(regions)), C(cacert),
-        and under C(auth): C(auth_url), C(username), C(password), C(user_domain_name) or C(domain_name),
+      - "Understood keys of an entry: C(region_name) (or the first of C(regions)), C(cacert) or
+        C(ca_cert), C(verify), C(kms_endpoint_override), C(identity_endpoint_override), and under
+        C(auth): C(auth_url), C(username), C(password), C(user_domain_name) or C(domain_name),
         C(project_name), C(project_id), C(token), C(ak)/C(sk) or C(access_key)/C(secret_key),
-        C(security_token). C(ak), C(sk) and C(security_token) may also stand directly under the cloud."
-      - The credentials then come from the entry alone; other module options still override its values.
+        C(security_token). C(ak), C(sk) and C(security_token) may also stand directly under the entry."
+      - C(kms_endpoint_override) sets the KMS endpoint and C(identity_endpoint_override) the IAM
+        endpoint (it wins over C(auth_url)); C(verify=false) turns TLS verification off like
+        O(validate_certs=false).
+      - "A selected entry is used as a whole, as openstacksdk does: the credentials come from the
+        entry alone and no environment variable (E(OS_*), E(HW_*)) is read; module options still
+        override its other values (region, endpoints, project)."
+      - Secrets inside a dictionary given here are masked in all output like O(password).
       - If not set, the environment variable E(OS_CLOUD) is used. Reading clouds.yaml needs PyYAML.
-    type: str
+    type: raw
   project_id:
     description:
       - ID of the IAM project the keys live in (32 hexadecimal characters).
@@ -133,10 +142,14 @@ options:
   ca_path:
     description:
       - PEM file with the CA certificates used to verify the endpoints instead of the system bundle.
+      - A path that does not name a readable file fails before any request; the message names the
+        option, not the value.
     type: path
   timeout:
     description:
       - Seconds to wait for a connection and for each answer of the KMS and IAM endpoints.
+      - An answer that has not arrived completely after this time fails the attempt, so that a
+        server that sends slowly or never ends its answer cannot hold the task.
     type: int
     default: 30
   retries:
@@ -160,8 +173,20 @@ notes:
     wins over the environment; two different methods given as options are an error. With none
     given as options, the environment decides in this order - token (E(HW_AUTH_TOKEN)/E(OS_AUTH_TOKEN)),
     AK/SK (E(HW_ACCESS_KEY)/E(HW_SECRET_KEY)), password (E(OS_USERNAME)/E(OS_PASSWORD)),
-    clouds.yaml (E(OS_CLOUD)). Each single setting is taken from the option first, then from the
-    clouds.yaml entry when O(cloud) is used, then from its environment variables."
+    clouds.yaml (E(OS_CLOUD))."
+  - "B(Order of each setting) - without a clouds.yaml entry, the module option, then its environment
+    variables. With an entry selected by O(cloud) or E(OS_CLOUD), the module option, then the entry;
+    the environment is not read. When module options and environment variables are combined, a
+    warning names the environment variables used."
+  - "B(Endpoints and credentials) - credentials given as module options are never sent to a
+    O(kms_endpoint) or O(iam_endpoint) taken from the environment (E(HW_KMS_ENDPOINT),
+    E(HW_IAM_ENDPOINT), E(OS_AUTH_URL)); set the endpoint as an option too, or O(region). A plain
+    C(http://) endpoint on a host other than this machine gets a warning."
   - Secrets read from environment variables are masked in the output like O(password).
-  - Proxies are taken from the usual environment variables (E(HTTPS_PROXY), E(NO_PROXY)).
+    Credentials holding a control character (such as a line break inside a pasted token) are
+    refused before any request.
+  - "B(HTTP) - the only environment variables the HTTP client reads are the proxy variables
+    E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) (or their lower-case forms); C(~/.netrc),
+    E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are ignored. Each answer may be at most 1 MiB and
+    must arrive completely within O(timeout) seconds."
 '''

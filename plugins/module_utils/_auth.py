@@ -30,6 +30,7 @@ import threading
 from urllib.parse import urlsplit
 
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
+    KmsAuthError,
     KmsConfigError,
     KmsError,
     expect_object,
@@ -105,6 +106,7 @@ class KmsConfig:
         self.ca_path = ca_path
         self.timeout = timeout
         self.retries = retries
+        self.warnings = []
         for name in _SETTINGS:
             setattr(self, name, settings.get(name))
 
@@ -169,54 +171,122 @@ def select_auth_mode(params, env):
             'auth_token', 'access_key', 'secret_key', 'username', 'password', 'domain_name', 'cloud')))
 
 
+SOURCE_OPTION = 'task options'
+SOURCE_ENV = 'environment'
+SOURCE_CLOUD = 'clouds.yaml entry'
+
+# C0 controls and DEL: never part of a credential or URL, and a library that quotes such a
+# value in its exception text escapes it, so Ansible's masking would not find it
+_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
+
+
+class _SettingsReader:
+    """Each setting from the task options, else the selected clouds.yaml entry, else the environment.
+
+    A selected clouds.yaml entry is used as a whole, as openstacksdk does: the environment is not
+    read then. ``sources`` remembers where each value came from (source, environment variable).
+    """
+
+    def __init__(self, params, env, cloud_values=None):
+        self.params = params
+        self.env = env
+        self.cloud_values = cloud_values
+        self.sources = {}
+
+    def get(self, name, options=True):
+        value = _clean(self.params.get(name)) if options else None
+        if value is not None:
+            return self._found(name, value, SOURCE_OPTION, None)
+        if self.cloud_values is not None:
+            value = _clean(self.cloud_values.get(name))
+            return None if value is None else self._found(name, value, SOURCE_CLOUD, None)
+        for var in ENV_VARS.get(name, ()):
+            value = _clean(self.env.get(var))
+            if value is not None:
+                return self._found(name, value, SOURCE_ENV, var)
+        return None
+
+    def _found(self, name, value, source, env_var):
+        if isinstance(value, str) and _CONTROL_RE.search(value):
+            where = 'the environment variable %s' % env_var if env_var else 'the %s' % source
+            raise KmsConfigError('%s (from %s) contains a control character, such as a line break or a '
+                                 'tab, inside its value; nothing was sent. Set it again without it.'
+                                 % (name, where))
+        self.sources[name] = (source, env_var)
+        return value
+
+    def source(self, name):
+        return self.sources.get(name, (None, None))
+
+    def env_vars_used(self):
+        return sorted(var for source, var in self.sources.values() if source == SOURCE_ENV)
+
+
+AUTH_FIELDS = {
+    MODE_TOKEN: ('auth_token',),
+    MODE_AKSK: ('access_key', 'secret_key', 'security_token'),
+    MODE_PASSWORD: ('username', 'password'),
+}
+ENDPOINT_SETTINGS = ('domain_name', 'project_name', 'project_id', 'region', 'kms_endpoint',
+                     'iam_endpoint', 'cloud_provider')
+
+
 def resolve_config(params, env=None):
     """Build a KmsConfig from module parameters plus environment fallbacks (and clouds.yaml)."""
     env = os.environ if env is None else env
     params = dict(params)
     mode = select_auth_mode(params, env)
-
-    def pick(name, cloud_values=None):
-        value = _clean(params.get(name))
-        if value is None and cloud_values is not None:
-            value = _clean(cloud_values.get(name))
-        if value is None:
-            value = env_value(name, env)
-        return value
-
-    cloud_name = None
-    cloud_values = None
+    cloud_name, cloud_values = None, None
     if mode == MODE_CLOUD:
-        cloud_name = pick('cloud')
-        cloud_values = load_cloud(cloud_name, env)
+        cloud_name, cloud_values = _selected_cloud(params, env)
         mode = _cloud_auth_mode(cloud_name, cloud_values)
-
-    settings = {}
-    auth_fields = {
-        MODE_TOKEN: ('auth_token',),
-        MODE_AKSK: ('access_key', 'secret_key', 'security_token'),
-        MODE_PASSWORD: ('username', 'password'),
-    }[mode]
-    for name in auth_fields:
-        # in cloud mode the credentials come from the clouds.yaml entry alone, never mixed with env
-        settings[name] = _clean(cloud_values.get(name)) if cloud_values is not None else pick(name)
-    for name in ('domain_name', 'project_name', 'project_id', 'region', 'kms_endpoint',
-                 'iam_endpoint', 'cloud_provider'):
-        settings[name] = pick(name, cloud_values)
-
+    reader = _SettingsReader(params, env, cloud_values)
+    settings = _read_settings(reader, mode)
     _require_auth_fields(mode, settings, cloud_name)
+    _resolve_endpoints(settings)
+    _check_endpoint_sources(reader, mode, settings)
+    connection = _connection_settings(params, cloud_values)
+    config = KmsConfig(mode, cloud=cloud_name, **dict(settings, **connection))
+    config.warnings = _combination_warnings(reader)
+    return config
+
+
+def _selected_cloud(params, env):
+    """(name for messages, settings) of the clouds.yaml entry or dict named by ``cloud``/OS_CLOUD."""
+    cloud = params.get('cloud')
+    if isinstance(cloud, dict):
+        return '(the cloud option)', _map_cloud_entry(cloud)
+    if cloud is not None and not isinstance(cloud, str):
+        raise KmsConfigError('cloud must be the name of a clouds.yaml entry or a dictionary shaped like '
+                             'one (auth, region_name, ...).')
+    name = _SettingsReader(params, env).get('cloud')
+    return name, load_cloud(name, env)
+
+
+def _read_settings(reader, mode):
+    settings = {}
+    for name in AUTH_FIELDS[mode]:
+        # in cloud mode the credentials come from the entry alone (another mode given as options
+        # is a conflict, see select_auth_mode)
+        settings[name] = reader.get(name, options=reader.cloud_values is None)
+    for name in ENDPOINT_SETTINGS:
+        settings[name] = reader.get(name)
     if settings['project_id'] is not None:
         settings['project_id'] = validate_project_id(settings['project_id'])
-
-    region = settings['region']
     # the cloud follows from the region unless given; an unknown region fails here, before any
     # request, when an endpoint the task needs would have to be derived from it
     needs_iam = mode == MODE_PASSWORD or not settings['project_id']
     must_derive = not settings['kms_endpoint'] or (needs_iam and not settings['iam_endpoint'])
-    if region and must_derive:
-        region = _checked_region(region)
-    provider = _regions.cloud_provider(settings['cloud_provider'], region, must_derive)
+    if settings['region'] and must_derive:
+        settings['region'] = _checked_region(settings['region'])
+    provider = _regions.cloud_provider(settings['cloud_provider'], settings['region'], must_derive)
     settings['cloud_provider'] = provider
+    return settings
 
+
+def _resolve_endpoints(settings):
+    """Normalise given endpoints, derive missing ones from the region."""
+    region, provider = settings['region'], settings['cloud_provider']
     if settings['kms_endpoint']:
         settings['kms_endpoint'] = normalize_kms_endpoint(settings['kms_endpoint'])
     elif region:
@@ -229,12 +299,46 @@ def resolve_config(params, env=None):
     elif region and provider:
         settings['iam_endpoint'] = derive_iam_endpoint(region, provider)
 
-    ca_path = _clean(params.get('ca_path'))
-    if ca_path is None and cloud_values is not None:
-        ca_path = _clean(cloud_values.get('ca_path'))
-    if ca_path is not None and not os.path.exists(ca_path):
-        raise KmsConfigError('ca_path %s does not exist.' % ca_path)
 
+def _check_endpoint_sources(reader, mode, settings):
+    """Credentials given as task options never go to an endpoint URL taken from the environment.
+
+    An endpoint given as a task option is what the user asked for, whatever the credentials'
+    source; an endpoint derived from a region is an official host of the cloud. IAM is asked
+    only for a password token or to look up a project id that is not set.
+    """
+    if not any(reader.source(name)[0] == SOURCE_OPTION for name in AUTH_FIELDS[mode]):
+        return
+    uses_iam = mode == MODE_PASSWORD or not settings['project_id']
+    for endpoint in ('kms_endpoint', 'iam_endpoint') if uses_iam else ('kms_endpoint',):
+        source, env_var = reader.source(endpoint)
+        if source == SOURCE_ENV:
+            raise KmsConfigError(
+                'The credentials are task options but %s comes from the environment variable %s; '
+                'credentials are only sent to an endpoint given the same way. Set %s (or region) as '
+                'a task option too, or give the credentials in the environment as well.'
+                % (endpoint, env_var, endpoint))
+
+
+def _combination_warnings(reader):
+    used = reader.env_vars_used()
+    if used and any(source == SOURCE_OPTION for source, _var in reader.sources.values()):
+        return ['Task options are combined with the environment variables %s. Give every setting the '
+                'same way to silence this warning.' % ', '.join(used)]
+    return []
+
+
+def _connection_settings(params, cloud_values):
+    """validate_certs, ca_path, timeout and retries: options first, then the clouds.yaml entry."""
+    cloud_values = cloud_values or {}
+    ca_path = _clean(params.get('ca_path'))
+    option = 'ca_path'
+    if ca_path is None and cloud_values.get('ca_path'):
+        ca_path, option = cloud_values['ca_path'], 'cacert of the clouds.yaml entry'
+    if ca_path is not None and not os.path.isfile(ca_path):
+        # the path is not echoed: users paste material into the wrong field
+        raise KmsConfigError('%s cannot be read: it does not name an existing file. Point it at a PEM '
+                             'file of CA certificates.' % option)
     timeout = params.get('timeout')
     timeout = 30 if timeout is None else timeout
     if timeout <= 0:
@@ -244,15 +348,19 @@ def resolve_config(params, env=None):
     if retries < 0 or retries > 20:
         raise KmsConfigError('retries must be between 0 and 20.')
     validate_certs = params.get('validate_certs')
+    validate_certs = True if validate_certs is None else bool(validate_certs)
+    if cloud_values.get('verify') is False:
+        validate_certs = False  # either place may turn verification off
+    return dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, retries=retries)
 
-    return KmsConfig(
-        mode,
-        validate_certs=True if validate_certs is None else bool(validate_certs),
-        ca_path=ca_path,
-        timeout=timeout,
-        retries=retries,
-        cloud=cloud_name,
-        **settings)
+
+def cloud_secret_values(params):
+    """Secret strings inside a dict-valued ``cloud`` option, for a module's no_log values."""
+    cloud = params.get('cloud')
+    if not isinstance(cloud, dict):
+        return []
+    values = _map_cloud_entry(cloud)
+    return [values[name] for name in SECRET_OPTIONS if values.get(name)]
 
 
 def _require_auth_fields(mode, settings, cloud_name):
@@ -363,7 +471,8 @@ def clouds_yaml_paths(env, filename='clouds.yaml', env_var='OS_CLIENT_CONFIG_FIL
     return paths
 
 
-def _load_yaml(path):
+def _load_yaml(path, label):
+    """The YAML mapping in ``path``; ``label`` names the file in messages (never its full content)."""
     try:
         import yaml
     except ImportError:
@@ -372,10 +481,17 @@ def _load_yaml(path):
         with open(path, 'rb') as handle:
             data = yaml.safe_load(handle)
     except (OSError, IOError) as exc:
-        raise KmsConfigError('Cannot read %s: %s.' % (path, exc.strerror or exc))
+        raise KmsConfigError('Cannot read %s: %s.' % (label, exc.strerror or type(exc).__name__))
     except yaml.YAMLError:
-        raise KmsConfigError('%s is not valid YAML.' % path)
+        raise KmsConfigError('%s is not valid YAML.' % label)
     return data if isinstance(data, dict) else {}
+
+
+def _path_label(path, env, env_var):
+    """How messages name a file: a path from an environment variable is named by the variable."""
+    if _clean(env.get(env_var)) and env[env_var].strip() == path:
+        return 'the file named by %s' % env_var
+    return path
 
 
 def _first_existing(paths):
@@ -401,29 +517,36 @@ def load_cloud(name, env=None):
     paths = clouds_yaml_paths(env)
     path = _first_existing(paths)
     if path is None:
+        if _clean(env.get('OS_CLIENT_CONFIG_FILE')):
+            raise KmsConfigError('cloud %s was requested but OS_CLIENT_CONFIG_FILE does not name an '
+                                 'existing file, and no clouds.yaml was found in the usual places.' % name)
         raise KmsConfigError('cloud %s was requested but no clouds.yaml was found (looked in: %s).'
                              % (name, ', '.join(paths)))
-    clouds = _load_yaml(path).get('clouds') or {}
-    if name not in clouds or not isinstance(clouds.get(name), dict):
+    label = _path_label(path, env, 'OS_CLIENT_CONFIG_FILE')
+    clouds = _load_yaml(path, label).get('clouds') or {}
+    if not isinstance(clouds, dict) or name not in clouds or not isinstance(clouds.get(name), dict):
+        defined = sorted(clouds) if isinstance(clouds, dict) else []
         raise KmsConfigError('cloud %s is not defined in %s (defined: %s).'
-                             % (name, path, ', '.join(sorted(clouds)) or 'none'))
+                             % (name, label, ', '.join(str(n) for n in defined) or 'none'))
     entry = clouds[name]
     secure_path = _first_existing(clouds_yaml_paths(env, 'secure.yaml', 'OS_CLIENT_SECURE_FILE'))
     if secure_path:
-        secure_entry = (_load_yaml(secure_path).get('clouds') or {}).get(name)
+        secure_label = _path_label(secure_path, env, 'OS_CLIENT_SECURE_FILE')
+        secure_entry = (_load_yaml(secure_path, secure_label).get('clouds') or {}).get(name)
         if isinstance(secure_entry, dict):
             entry = _merge(entry, secure_entry)
     return _map_cloud_entry(entry)
 
 
 def _map_cloud_entry(entry):
+    """Option names for the keys of a clouds.yaml entry (or the same shape given as ``cloud``)."""
     auth = entry.get('auth') if isinstance(entry.get('auth'), dict) else {}
 
     def first(*keys):
-        for source in (auth, entry):
-            for key in keys:
+        for key in keys:
+            for source in (auth, entry):
                 value = _clean(source.get(key))
-                if value is not None:
+                if value is not None and not isinstance(value, (dict, list)):
                     return str(value)
         return None
 
@@ -431,6 +554,7 @@ def _map_cloud_entry(entry):
     if region is None and isinstance(entry.get('regions'), list) and entry['regions']:
         first_region = entry['regions'][0]
         region = _clean(first_region.get('name') if isinstance(first_region, dict) else first_region)
+    verify = entry.get('verify')
     return {
         'auth_token': first('token', 'auth_token'),
         'access_key': first('ak', 'access_key'),
@@ -441,9 +565,12 @@ def _map_cloud_entry(entry):
         'domain_name': first('user_domain_name', 'domain_name', 'project_domain_name'),
         'project_name': first('project_name', 'tenant_name'),
         'project_id': first('project_id', 'tenant_id'),
-        'iam_endpoint': first('auth_url'),
+        # openstacksdk's <service>_endpoint_override keys win over what auth_url / region give
+        'iam_endpoint': first('identity_endpoint_override', 'auth_url'),
+        'kms_endpoint': first('kms_endpoint_override'),
         'region': str(region) if region is not None else None,
-        'ca_path': _clean(entry.get('cacert')),
+        'ca_path': first('cacert', 'ca_cert'),
+        'verify': verify if isinstance(verify, bool) else None,
     }
 
 
@@ -493,6 +620,10 @@ class _Authenticator:
     def _resolve_project_id(self, client):
         return lookup_project_id(client, self.config)
 
+    def secret_values(self):
+        """Secrets this authenticator obtained itself (an issued token), for scrubbing messages."""
+        return []
+
     def headers(self, client, method, url, headers, body):
         """Return the headers to send (auth added) for a request whose bytes are final."""
         raise NotImplementedError
@@ -533,37 +664,71 @@ class PasswordAuthenticator(TokenAuthenticator):
         self._token(client)  # the token scope usually carries the project id
         return super(PasswordAuthenticator, self).project_id(client)
 
-    def _fetch_token(self, client):
+    def secret_values(self):
+        return [self._issued_token] if self._issued_token else []
+
+    def _project_scope(self):
+        if self.config.project_id:
+            return {'project': {'id': self.config.project_id}}
+        return {'project': {'name': self.config.project_name or self.config.region}}
+
+    def _token_request(self, client, scope, operation):
         config = self.config
-        if config.project_id:
-            scope = {'project': {'id': config.project_id}}
-        else:
-            scope = {'project': {'name': config.project_name or config.region}}
         body = {'auth': {
             'identity': {'methods': ['password'], 'password': {'user': {
                 'name': config.username, 'password': config.password,
                 'domain': {'name': config.domain_name}}}},
             'scope': scope,
         }}
-        answer = client.iam_request('POST', '/auth/tokens', query={'nocatalog': 'true'}, body=body,
-                                    operation='IAM token request for user %s' % config.username,
-                                    authenticate=False)
+        return client.iam_request('POST', '/auth/tokens', query={'nocatalog': 'true'}, body=body,
+                                  operation=operation, authenticate=False)
+
+    def _fetch_token(self, client):
+        config = self.config
+        project = config.project_id or config.project_name or config.region
+        operation = 'IAM token request for user %s of domain %s in project %s' % (
+            config.username, config.domain_name, project)
+        try:
+            answer = self._token_request(client, self._project_scope(), operation)
+        except KmsAuthError as refusal:
+            raise self._explain_refusal(client, refusal, operation, project)
         token = answer.headers.get('X-Subject-Token')
         if not token:
-            raise KmsError('IAM token request for user %s returned no X-Subject-Token header; check '
-                           'iam_endpoint (%s).' % (config.username, config.iam_endpoint),
+            raise KmsError('%s returned no X-Subject-Token header; check iam_endpoint (%s).'
+                           % (operation, config.iam_endpoint),
                            status=answer.status, request_id=answer.request_id)
-        operation = 'IAM token request for user %s' % config.username
         checks = dict(hint='Check iam_endpoint (%s).' % config.iam_endpoint, status=answer.status,
                       request_id=answer.request_id)
         data = expect_object(answer.data, operation, **checks)
-        project = expect_object(data.get('token'), operation, what='token', **checks).get('project') or {}
-        project = expect_object(project, operation, what='token.project', **checks)
-        if self._project_id is None and project.get('id'):
+        scoped = expect_object(data.get('token'), operation, what='token', **checks).get('project') or {}
+        scoped = expect_object(scoped, operation, what='token.project', **checks)
+        if self._project_id is None and scoped.get('id'):
             # it goes into every KMS URL: checked like a configured one
-            self._project_id = validate_project_id(project['id'], 'The IAM token of user %s'
+            self._project_id = validate_project_id(scoped['id'], 'The IAM token of user %s'
                                                    % config.username)
         self._issued_token = token
+
+    def _explain_refusal(self, client, refusal, operation, project):
+        """Tell a wrong password from a project the user cannot use: ask for a domain token once."""
+        config = self.config
+        try:
+            self._token_request(client, {'domain': {'name': config.domain_name}},
+                                'IAM token request for user %s of domain %s' % (config.username,
+                                                                                config.domain_name))
+        except KmsAuthError:
+            reason = ('IAM refused the credentials of user %s of domain %s. Check username, password and '
+                      'domain_name (the account name).' % (config.username, config.domain_name))
+        except KmsError:
+            return refusal  # the check itself failed: the first answer is all there is to say
+        else:
+            reason = ('IAM accepted the password of user %s of domain %s but refused a token for project '
+                      '%s. Check project_id / project_name (or region), that the project exists in this '
+                      'region, and that the user may use it.' % (config.username, config.domain_name, project))
+        return KmsAuthError('%s failed: HTTP %s%s. %s%s' % (
+            operation, refusal.status, ' ' + refusal.error_code if refusal.error_code else '', reason,
+            ' Request ID: %s.' % refusal.request_id if refusal.request_id else ''),
+            status=refusal.status, error_code=refusal.error_code, error_msg=refusal.error_msg,
+            request_id=refusal.request_id)
 
 
 class AkSkAuthenticator(_Authenticator):

@@ -32,7 +32,7 @@ AUTH_ARGSPEC = dict(
     secret_key=dict(type='str', no_log=True),
     security_token=dict(type='str', no_log=True),
     # clouds.yaml
-    cloud=dict(type='str'),
+    cloud=dict(type='raw'),  # a clouds.yaml entry name, or a dict shaped like one
     # endpoints
     project_id=dict(type='str'),
     region=dict(type='str'),
@@ -68,6 +68,9 @@ class KmsModule:
         self.module = AnsibleModule(argument_spec=kms_argument_spec(**argument_spec),
                                     **ansible_module_kwargs)
         self._client = None
+        from ansible_collections.dew.kms.plugins.module_utils._auth import cloud_secret_values
+        # secrets nested in a dict-valued cloud option are masked before anything is returned
+        self.module.no_log_values.update(cloud_secret_values(self.module.params))
         from ansible_collections.dew.kms.plugins.module_utils import _client as client_module
         if not client_module.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'),

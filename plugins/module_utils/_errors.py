@@ -13,6 +13,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
+import re
+
+from urllib.parse import quote, quote_plus
+
+MASK = '********'
+
 
 class KmsError(Exception):
     """Any failure the user should see as a clean ``fail_json``.
@@ -305,3 +313,37 @@ def _sentence(text):
 def _shorten(text, limit=200):
     text = ' '.join(text.split())
     return text if len(text) <= limit else text[:limit] + '...'
+
+
+# a query string may carry anything (signatures, names the user typed): never shown
+_QUERY_RE = re.compile(r'\?[^\s\'"()<>]*')
+
+
+def _secret_forms(secret):
+    """Every spelling of ``secret`` a library may print: raw, escaped, URL-encoded, base64."""
+    raw = secret.encode('utf-8')
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(raw)[2:-1],
+        quote(secret, safe=''),
+        quote(secret),
+        quote_plus(secret),
+        base64.b64encode(raw).decode('ascii').rstrip('='),
+        base64.urlsafe_b64encode(raw).decode('ascii').rstrip('='),
+    }
+    # longest first, so that a form containing a shorter one is replaced whole
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def scrub(text, secrets=()):
+    """``text`` (from a library's exception) without query strings and without any form of ``secrets``."""
+    text = _QUERY_RE.sub('?...', str(text))
+    for secret in secrets:
+        if secret:
+            for form in _secret_forms(str(secret)):
+                text = text.replace(form, MASK)
+    return text

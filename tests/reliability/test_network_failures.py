@@ -106,7 +106,7 @@ def _cases(hanging_server, tls_emulator, wrong_ca):
         "connection_refused": ("http://127.0.0.1:%d" % free_port(), {},
                                ["cannot connect to http://127.0.0.1:", "refused"], True),
         "dns_failure": ("https://%s" % DNS_NAME, {},
-                        ["cannot connect to https://%s" % DNS_NAME, "resolve"], True),
+                        ["cannot connect to https://%s" % DNS_NAME, "resolve"], False),  # cannot heal
         "hanging_server": ("http://127.0.0.1:%d" % hanging_server.port, {},
                            ["did not answer within %d s" % TIMEOUT, "timeout"], True),
         "tls_without_ca_path": (tls_url, {},

@@ -84,7 +84,7 @@ def test_environment_precedence_token_aksk_password_cloud(drop, expected):
 
 def test_environment_cloud_is_last(tmp_path):
     clouds = tmp_path / 'clouds.yaml'
-    clouds.write_text(u'clouds:\n  mycloud:\n    auth:\n      token: cloudtok\n')
+    clouds.write_text(u'clouds:\n  mycloud:\n    region_name: eu-nl\n    auth:\n      token: cloudtok\n')
     config = resolve(OS_CLOUD='mycloud', OS_CLIENT_CONFIG_FILE=str(clouds))
     assert (config.auth_mode, config.auth_token, config.cloud) == ('token', 'cloudtok', 'mycloud')
 
@@ -141,7 +141,7 @@ def test_connection_defaults_and_validation(tmp_path):
         resolve({'auth_token': 't', 'timeout': 0})
     with pytest.raises(KmsConfigError, match='retries'):
         resolve({'auth_token': 't', 'retries': -1})
-    with pytest.raises(KmsConfigError, match='ca_path .* does not exist'):
+    with pytest.raises(KmsConfigError, match='ca_path cannot be read: it does not name an existing file'):
         resolve({'auth_token': 't', 'ca_path': str(tmp_path / 'nope.pem')})
 
 
@@ -181,7 +181,7 @@ def test_explicit_endpoints_are_normalised_and_win():
                       'iam_endpoint': 'http://127.0.0.1:9000'}, HW_KMS_ENDPOINT='https://ignored')
     assert config.kms_endpoint == 'https://kms.local:8443'
     assert config.iam_endpoint == 'http://127.0.0.1:9000/v3'
-    from_env = resolve({'auth_token': 't'}, HW_KMS_ENDPOINT='http://127.0.0.1:1234/', HW_IAM_ENDPOINT='h:1/v3')
+    from_env = resolve(HW_AUTH_TOKEN='t', HW_KMS_ENDPOINT='http://127.0.0.1:1234/', HW_IAM_ENDPOINT='h:1/v3')
     assert (from_env.kms_endpoint, from_env.iam_endpoint) == ('http://127.0.0.1:1234', 'https://h:1/v3')
 
 
@@ -384,5 +384,105 @@ def test_token_answer_of_unexpected_shape_is_kms_error(make_client, answer):
     client = make_client(username='alice', password='s3cret', domain_name='ACME', project_id=PROJECT_ID)
     with pytest.raises(KmsError) as caught:
         client.call('describe-key', {'key_id': KEY_ID})
-    assert 'IAM token request for user alice returned an unexpected answer' in caught.value.msg
+    assert 'IAM token request for user alice of domain ACME in project 0123456789abcdef0123456789abcdef returned an unexpected answer' in caught.value.msg
     assert 's3cret' not in caught.value.msg
+
+
+# --------------------------------------------------------------------------- hardening
+
+@pytest.mark.parametrize('params,env,named', [
+    ({'auth_token': 'abc\ndef'}, {}, 'auth_token (from the task options)'),
+    ({}, {'HW_AUTH_TOKEN': 'abc\x1bdef'}, 'auth_token (from the environment variable HW_AUTH_TOKEN)'),
+    ({'access_key': 'AK', 'secret_key': 'S\tK'}, {}, 'secret_key (from the task options)'),
+    ({'auth_token': 'tok', 'project_name': 'eu-de\r\nX-Evil: 1'}, {}, 'project_name (from the task options)'),
+])
+def test_control_characters_are_refused_naming_the_option_not_the_value(params, env, named):
+    with pytest.raises(KmsConfigError) as caught:
+        resolve_config(dict(params, region='eu-de'), env=env)
+    assert caught.value.msg.startswith(named + ' contains a control character')
+    for value in list(params.values()) + list(env.values()):
+        assert value not in caught.value.msg
+
+
+def test_a_trailing_line_break_is_trimmed_not_refused():
+    assert resolve({'auth_token': 'abc\n'}).auth_token == 'abc'
+
+
+CLOUD_DICT = {
+    'auth': {'auth_url': 'https://iam.example/v3', 'username': 'alice', 'password': 'dict-pw',
+             'user_domain_name': 'ACME', 'project_name': 'eu-de_app'},
+    'region_name': 'eu-de',
+    'kms_endpoint_override': 'https://kms.example:8443/v1.0/',
+    'identity_endpoint_override': 'https://iam-override.example',
+}
+
+
+def test_cloud_as_a_dict_like_openstack_cloud(tmp_path):
+    cacert = tmp_path / 'ca.pem'
+    cacert.write_text(u'pem')
+    config = resolve_config({'cloud': dict(CLOUD_DICT, ca_cert=str(cacert), verify=False)},
+                            env={'OS_PASSWORD': 'env-pw', 'HW_PROJECT_ID': PROJECT_ID})
+    assert (config.auth_mode, config.username, config.password, config.domain_name) == (
+        'password', 'alice', 'dict-pw', 'ACME')
+    assert config.project_name == 'eu-de_app' and config.project_id is None  # the environment is not read
+    assert config.kms_endpoint == 'https://kms.example:8443'
+    assert config.iam_endpoint == 'https://iam-override.example/v3'  # the override beats auth_url
+    assert (config.ca_path, config.validate_certs) == (str(cacert), False)
+    assert config.secret_values() == ['dict-pw']
+    assert _auth.cloud_secret_values({'cloud': CLOUD_DICT}) == ['dict-pw']
+    assert _auth.cloud_secret_values({'cloud': 'name'}) == []
+
+
+def test_cloud_dict_errors_do_not_echo_it():
+    with pytest.raises(KmsConfigError) as caught:
+        resolve_config({'cloud': {'auth': {'password': 'lonely-pw'}, 'region_name': 'eu-de'}}, env={})
+    assert 'lonely-pw' not in caught.value.msg and 'username' in caught.value.msg
+    with pytest.raises(KmsConfigError, match='cloud must be the name of a clouds.yaml entry or a dictionary'):
+        resolve_config({'cloud': ['x']}, env={})
+
+
+def test_a_selected_clouds_yaml_entry_is_used_as_a_whole(clouds_file):
+    config = resolve_config({'cloud': 'otc-token'}, env=cloud_env(
+        clouds_file, HW_PROJECT_ID=PROJECT_ID, HW_KMS_ENDPOINT='https://env-kms.example', OS_REGION_NAME='eu-nl'))
+    assert config.project_id is None and config.kms_endpoint != 'https://env-kms.example'
+    assert config.warnings == []
+
+
+def test_unreadable_paths_are_named_not_echoed(tmp_path):
+    pasted = str(tmp_path / '-----BEGIN PRIVATE KEY-----MIIEv')
+    with pytest.raises(KmsConfigError) as caught:
+        resolve({'auth_token': 't', 'ca_path': pasted})
+    assert 'ca_path cannot be read' in caught.value.msg and 'BEGIN' not in caught.value.msg
+    with pytest.raises(KmsConfigError) as caught:
+        resolve_config({'cloud': 'x'}, env={'OS_CLIENT_CONFIG_FILE': pasted, 'HOME': str(tmp_path)})
+    assert 'OS_CLIENT_CONFIG_FILE does not name an existing file' in caught.value.msg
+    assert 'BEGIN' not in caught.value.msg
+
+
+def test_option_credentials_never_go_to_an_endpoint_from_the_environment():
+    for variable, option in (('HW_KMS_ENDPOINT', 'kms_endpoint'), ('HW_IAM_ENDPOINT', 'iam_endpoint'),
+                             ('OS_AUTH_URL', 'iam_endpoint')):
+        with pytest.raises(KmsConfigError) as caught:
+            resolve_config({'auth_token': 'opt-token', 'region': 'eu-de'}, env={variable: 'https://elsewhere.example'})
+        assert ('%s comes from the environment variable %s' % (option, variable)) in caught.value.msg
+        assert 'opt-token' not in caught.value.msg
+
+
+def test_an_iam_endpoint_from_the_environment_is_harmless_when_iam_is_not_asked():
+    """A token or AK/SK with a project id never goes to IAM; a password always does."""
+    env = {'HW_IAM_ENDPOINT': 'https://elsewhere.example'}
+    config = resolve_config({'auth_token': 'opt-token', 'region': 'eu-de', 'project_id': PROJECT_ID}, env=env)
+    assert config.iam_endpoint == 'https://elsewhere.example/v3'
+    with pytest.raises(KmsConfigError, match='iam_endpoint comes from the environment variable HW_IAM_ENDPOINT'):
+        resolve_config({'username': 'u', 'password': 'p', 'domain_name': 'd', 'region': 'eu-de',
+                        'project_id': PROJECT_ID}, env=env)
+
+
+def test_environment_credentials_with_option_endpoints_warn_naming_the_variables():
+    config = resolve_config({'kms_endpoint': 'https://kms.example'},
+                            env={'HW_ACCESS_KEY': 'AK', 'HW_SECRET_KEY': 'SK', 'HW_PROJECT_ID': PROJECT_ID})
+    assert config.kms_endpoint == 'https://kms.example'
+    assert config.warnings == ['Task options are combined with the environment variables HW_ACCESS_KEY, '
+                               'HW_PROJECT_ID, HW_SECRET_KEY. Give every setting the same way to silence '
+                               'this warning.']
+    assert resolve_config({}, env={'HW_AUTH_TOKEN': 'T', 'HW_REGION_NAME': 'eu-de'}).warnings == []

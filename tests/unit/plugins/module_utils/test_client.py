@@ -93,7 +93,7 @@ def test_non_object_success_answer_is_an_error(make_client):
 def test_redirects_are_not_followed(make_client):
     responses.add(responses.POST, DESCRIBE, status=302, headers={'Location': 'https://elsewhere.example/'})
     client = make_client(auth_token='T', project_id=PROJECT_ID)
-    with pytest.raises(KmsError, match='redirect to https://elsewhere.example/'):
+    with pytest.raises(KmsError, match='redirect to https://elsewhere.example. Redirects'):
         client.call('describe-key', {'key_id': KEY_ID})
     assert len(responses.calls) == 1
 
@@ -295,7 +295,7 @@ def test_connection_refused_on_real_closed_port(make_client, recorder):
 def test_dns_failure_is_explained(make_client):
     client = make_client(auth_token='T', project_id=PROJECT_ID, retries=0,
                          kms_endpoint='https://kms.does-not-exist.invalid')
-    with pytest.raises(KmsConnectionError, match='cannot connect to https://kms.does-not-exist.invalid'):
+    with pytest.raises(KmsConnectionError, match='cannot connect to https://kms.does-not-exist.invalid: its host name does not resolve'):
         client.call('describe-key', {'key_id': KEY_ID})
 
 
@@ -340,16 +340,42 @@ def test_password_flow_scopes_by_project_id_or_name(make_client):
     assert json.loads(responses.calls[2].request.body)['auth']['scope'] == {'project': {'id': PROJECT_ID}}
 
 
+def _iam_refusing(project_ok, password_ok):
+    """IAM token endpoint: 401 unless the password is right and (for a project scope) the project too."""
+    def answer(request):
+        scope = json.loads(request.body)['auth']['scope']
+        if password_ok and ('domain' in scope or project_ok):
+            return 201, {'X-Subject-Token': 'ISSUED-TOKEN-1234'}, json.dumps({'token': {}})
+        return 401, {}, json.dumps({'error': {'code': 401, 'message': 'refused'}})
+    responses.add_callback(responses.POST, IAM + '/auth/tokens?nocatalog=true', callback=answer)
+
+
 @responses.activate
-def test_password_flow_iam_refusal_is_auth_error_without_password(make_client):
-    responses.add(responses.POST, IAM + '/auth/tokens?nocatalog=true', status=401,
-                  json={'error': {'code': 401, 'message': 'The username or password is wrong.'}})
-    client = make_client(username='alice', password='s3cret-pw', domain_name='ACME')
+def test_wrong_password_is_named_as_such_without_the_password(make_client):
+    _iam_refusing(project_ok=True, password_ok=False)
+    client = make_client(username='alice', password='s3cret-pw', domain_name='ACME', project_name='eu-de_x')
     with pytest.raises(KmsAuthError) as caught:
         client.call('describe-key', {'key_id': KEY_ID})
-    assert 'IAM token request for user alice failed: HTTP 401' in caught.value.msg
-    assert 'username, password and domain_name' in caught.value.msg
+    assert caught.value.msg.startswith('IAM token request for user alice of domain ACME in project eu-de_x '
+                                       'failed: HTTP 401')
+    assert 'IAM refused the credentials of user alice of domain ACME. Check username, password and ' \
+           'domain_name' in caught.value.msg
     assert 's3cret-pw' not in caught.value.msg
+    scopes = [json.loads(call.request.body)['auth']['scope'] for call in responses.calls]
+    assert scopes == [{'project': {'name': 'eu-de_x'}}, {'domain': {'name': 'ACME'}}]
+
+
+@responses.activate
+def test_wrong_project_is_named_as_such(make_client):
+    _iam_refusing(project_ok=False, password_ok=True)
+    client = make_client(username='alice', password='s3cret-pw', domain_name='ACME', project_name='eu-de_x')
+    with pytest.raises(KmsAuthError) as caught:
+        client.call('describe-key', {'key_id': KEY_ID})
+    assert 'failed: HTTP 401' in caught.value.msg
+    assert 'IAM accepted the password of user alice of domain ACME but refused a token for project ' \
+           'eu-de_x. Check project_id' in caught.value.msg
+    assert 'ISSUED-TOKEN-1234' not in caught.value.msg and 's3cret-pw' not in caught.value.msg
+    assert len(responses.calls) == 2
 
 
 @responses.activate

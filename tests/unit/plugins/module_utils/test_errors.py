@@ -117,3 +117,17 @@ def test_missing_library_error_carries_traceback():
     kwargs = fail_to_import().as_fail_kwargs()
     assert 'nothing' in kwargs['msg']
     assert 'ImportError' in kwargs['exception']
+
+
+@pytest.mark.parametrize('secret', ['pa\nss"word\\x', 'tøken-ü+/=', 'AKSK/with space&more'])
+def test_scrub_removes_every_spelling_of_a_secret(secret):
+    import base64
+    import json
+    from urllib.parse import quote, quote_plus
+    from ansible_collections.dew.kms.plugins.module_utils._errors import scrub
+    forms = [secret, repr(secret), ascii(secret), json.dumps(secret), repr(secret.encode('utf-8')),
+             quote(secret, safe=''), quote_plus(secret), base64.b64encode(secret.encode('utf-8')).decode()]
+    text = scrub(' | '.join(forms), [secret])
+    for form in forms:
+        assert form.strip('\'"b') not in text
+    assert scrub('GET https://h/p?sig=abc&x=1 failed', []) == 'GET https://h/p?... failed'
