@@ -154,4 +154,3 @@ def children_cpu():
     """CPU seconds (user + system) used so far by waited-for child processes."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-

@@ -15,10 +15,11 @@ Extra arguments go to ``python -m kms_emulator`` unchanged and after the ones se
 caller can override any of them (``--port``, ``--projects``, ...).
 """
 
+import collections
 import contextlib
 import json
 import os
-import selectors
+import queue
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR_DIR = os.path.join(REPO, 'tests', 'emulator')
 START_TIMEOUT = 60
+STDERR_LINES = 200
 
 
 class EmulatorError(RuntimeError):
@@ -42,7 +44,8 @@ class EmulatorProcess:
 
     ``args``: extra command line arguments (any value; numbers are turned into text).
     ``state_file``: SQLite state file, None for state in memory. ``log_file``: the request log,
-    None for the emulator's stderr (kept in ``<workdir>/emulator.stderr``). ``port``: 0 for a
+    None for the emulator's stderr (its last lines are kept in memory: ``stderr_text()``, and
+    nothing is written to ``workdir`` the emulator does not write itself). ``port``: 0 for a
     free one; after ``start`` it is the port in use, so a restart can reuse it. ``exit_after``:
     the emulator stops by itself after this many seconds, so none outlives a hung test.
     ``wrapper``: a command that starts the emulator (e.g. a profiler); the first JSON line of
@@ -57,13 +60,14 @@ class EmulatorProcess:
         self.python = python or sys.executable
         self.state_file = str(state_file) if state_file else None
         self.log_file = str(log_file) if log_file else None
-        self.stderr_file = os.path.join(self.workdir, 'emulator.stderr')
         self.port = port
         self.exit_after = exit_after
         self.wrapper = list(wrapper)
         self.process = None
         self.info = None
-        self._drain = None
+        self._stdout_reader = None
+        self._stderr_reader = None
+        self._stderr_tail = collections.deque(maxlen=STDERR_LINES)
 
     def command(self):
         command = [self.python, '-m', 'kms_emulator', '--port', str(self.port),
@@ -77,47 +81,56 @@ class EmulatorProcess:
     def start(self, timeout=START_TIMEOUT):
         """Start the process and wait for its JSON line; returns ``self``."""
         env = dict(os.environ, PYTHONPATH=EMULATOR_DIR, PYTHONDONTWRITEBYTECODE='1')
-        with open(self.stderr_file, 'ab') as stderr:
-            self.process = subprocess.Popen(self.command(), cwd=self.workdir, env=env,
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                            stderr=stderr)
-        line = self._json_line(timeout)
+        self.info = None
+        self.process = subprocess.Popen(self.command(), cwd=self.workdir, env=env,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+        self._stderr_reader = self._read_in_background(self.process.stderr, self._stderr_tail.append)
+        # stdout is read by a thread too: until the JSON line its lines go to a queue, later
+        # ones are dropped, so a full pipe never blocks the emulator
+        stdout_lines = queue.Queue()
+        self._stdout_reader = self._read_in_background(
+            self.process.stdout, lambda line: None if self.info else stdout_lines.put(line),
+            at_eof=lambda: stdout_lines.put(b''))
+        line = self._json_line(stdout_lines, timeout)
         if line is None:
-            self.kill()
+            self.kill()  # the readers have seen everything the emulator wrote
             raise EmulatorError('the KMS emulator did not start: %s' % self.stderr_text()[-2000:])
         self.info = json.loads(line)
         self.port = urlsplit(self.info['kms_endpoint']).port
-        # anything printed later is drained, so a full pipe never blocks the emulator
-        self._drain = threading.Thread(target=self._drain_stdout, args=(self.process.stdout,),
-                                       daemon=True)
-        self._drain.start()
         return self
 
     @staticmethod
-    def _drain_stdout(stdout):
-        with stdout:
-            stdout.read()
+    def _read_in_background(pipe, consume, at_eof=lambda: None):
+        """A daemon thread passing each line of ``pipe`` to ``consume``; it closes the pipe at EOF."""
+        def read():
+            with pipe:
+                for line in pipe:
+                    consume(line)
+            at_eof()
 
-    def _json_line(self, timeout):
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        return thread
+
+    @staticmethod
+    def _json_line(lines, timeout):
+        """The first line from ``lines`` that is a JSON object (others, e.g. a wrapper's banner,
+        are skipped); None at EOF or after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(max(0.0, deadline - time.monotonic())):
-                    return None
-                line = self.process.stdout.readline()
-                if not line:
-                    return None  # the process closed stdout: it exited
-                if line.lstrip().startswith(b'{'):
-                    return line.decode('utf-8')
-        return None
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if not line:
+                return None  # EOF: the process exited
+            if line.lstrip().startswith(b'{'):
+                return line.decode('utf-8')
 
     def stderr_text(self):
-        try:
-            with open(self.stderr_file, encoding='utf-8', errors='replace') as handle:
-                return handle.read()
-        except OSError:
-            return ''
+        """The last lines the emulator wrote to stderr."""
+        return b''.join(self._stderr_tail).decode('utf-8', 'replace')
 
     @property
     def pid(self):
@@ -148,11 +161,10 @@ class EmulatorProcess:
         self._close()
 
     def _close(self):
-        """Close stdout once the process is gone (the drain thread closes it at its end)."""
-        if self._drain is not None:
-            self._drain.join(5)
-        elif self.process and self.process.stdout and not self.process.stdout.closed:
-            self.process.stdout.close()
+        """Once the process is gone: the reader threads see EOF and close the pipes."""
+        for reader in (self._stdout_reader, self._stderr_reader):
+            if reader is not None:
+                reader.join(5)
 
     def __enter__(self):
         return self if self.process else self.start()
