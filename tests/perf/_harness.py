@@ -25,6 +25,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/support
 
 # pylint: disable=wrong-import-position
+from support.activation import wait_for_activation  # noqa: E402
 from support.collection import build_collection_tree  # noqa: E402,F401  (pylint: disable=unused-import)
 from support.emulator import EmulatorError, EmulatorProcess  # noqa: E402
 
@@ -134,10 +135,17 @@ class Emulator(EmulatorProcess):
         return r.json() if r.content else {}
 
     def create_key(self, alias, key_spec='AES_256', origin='external', key_usage=None):
+        """The id of a new key; it is pending activation for a moment (``wait_usable``)."""
         body = {'key_alias': alias, 'key_spec': key_spec, 'origin': origin}
         if key_usage:
             body['key_usage'] = key_usage
         return self.kms('create-key', body)['key_info']['key_id']
+
+    def wait_usable(self, key_ids):
+        """Return once every key has left pending activation (the keys activate in parallel:
+        created first, waited for afterwards, set-up takes no longer than the slowest)."""
+        for key_id in key_ids:
+            wait_for_activation(lambda new_key: {'key_state': self.key_state(new_key)}, key_id)
 
     def key_state(self, key_id):
         return self.kms('describe-key', {'key_id': key_id})['key_info']['key_state']

@@ -149,6 +149,7 @@ class Bench:
             with open(path, 'wb') as f:
                 f.write(os.urandom(32))
             keys.append({'alias': alias, 'key_id': key_id, 'key_material_path': path})
+        emu.wait_usable([key['key_id'] for key in keys])
         return keys
 
     # ----------------------------------------------------------------- commands
@@ -268,6 +269,7 @@ class Bench:
         try:
             key_id = emu.create_key('bench-adhoc-rsa-%s' % secrets.token_hex(3),
                                     key_spec='RSA_2048', origin='kms', key_usage='SIGN_VERIFY')
+            emu.wait_usable([key_id])
             token = emu.token()
             info = emu.info
             ansible = os.path.join(self.bindir, 'ansible')

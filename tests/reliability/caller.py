@@ -16,6 +16,8 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from support.activation import wait_for_activation
+
 SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
@@ -138,8 +140,11 @@ class Caller:
 
     # -- conveniences for setting up keys -----------------------------------------------------
     def create_key(self, alias, **fields):
+        """The id of a new key, once it has left pending activation."""
         body = dict({"key_alias": alias}, **fields)
-        return self.ok("create-key", body)["key_info"]["key_id"]
+        key_id = self.ok("create-key", body)["key_info"]["key_id"]
+        wait_for_activation(self.describe, key_id)
+        return key_id
 
     def wrapped_import(self, key_id, material):
         """(import_token, encrypted_key_material) for ``material`` into ``key_id``."""

@@ -183,9 +183,9 @@ def _pending_key():
 
 def _operations():
     """name -> fn(client): the client's calls and the _keys operations that parse answers."""
-    from ansible_collections.dew.kms.plugins.module_utils import _keys
+    from ansible_collections.dew.kms.plugins.module_utils import _keys, _material
 
-    material = os.urandom(32)
+    material = _material.load_material(os.urandom(32), "key_material")
     return {
         "call": lambda c: c.call("describe-key", {"key_id": KEY_ID}, key_id=KEY_ID),
         "call_not_idempotent": lambda c: c.call("create-key", {"key_alias": "x"},
@@ -195,15 +195,16 @@ def _operations():
         "list_keys": lambda c: _keys.list_keys(c, key_state="enabled"),
         "create_key": lambda c: _keys.create_key(c, "fuzz", key_spec="AES_256",
                                                  origin="external"),
-        "get_import_params": lambda c: _keys.get_import_params(c, KEY_ID,
-                                                               "RSAES_OAEP_SHA_256"),
+        "get_import_params": lambda c: _material.get_import_params(c, KEY_ID,
+                                                                   "RSAES_OAEP_SHA_256"),
         "get_public_key": lambda c: _keys.get_public_key(c, KEY_ID),
         "encrypt_decrypt": lambda c: _keys.decrypt_data(
             c, _keys.encrypt_data(c, KEY_ID, "probe") or "AAAA"),
-        "import_material": lambda c: _keys.import_material(c, _pending_key(), material=material),
-        "import_wrapped_material": lambda c: _keys.import_wrapped_material(
-            c, _pending_key(), "A" * 212, "B" * 344),
-        "delete_material": lambda c: _keys.delete_material(
+        "import_material": lambda c: _material.import_material(c, _pending_key(), material,
+                                                               "RSAES_OAEP_SHA_256"),
+        "import_wrapped_material": lambda c: _material.import_wrapped_material(
+            c, _pending_key(), _material.WrappedMaterial("A" * 212, "B" * 344)),
+        "delete_material": lambda c: _material.delete_material(
             c, dict(_pending_key(), key_state="2")),
     }
 

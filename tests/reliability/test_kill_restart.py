@@ -23,6 +23,7 @@ from roles import make_materials, run_role
 KEYS = 20
 KILL_AFTER_IMPORTS = 6   # SIGKILL once this many imports succeeded: the run is mid-way
 LATENCY_MS = 50          # slows the run down so the kill lands in its middle
+WRAPPING = "RSAES_OAEP_SHA_256"
 
 
 def _successful_imports(emulator):
@@ -102,30 +103,37 @@ def test_sigkill_mid_run_then_restart_converges(collections_root, tmp_path):
 
         # --- every key enabled, with exactly the material generated for its alias ------------
         client = make_client(collections_root, second.module_options(auth="aksk"))
-        from ansible_collections.dew.kms.plugins.module_utils import _keys
-        keys_by_alias = {key["alias"]: key for key in _keys.list_keys(client)}
+        from ansible_collections.dew.kms.plugins.module_utils import _keys, _material
+
+        def import_material(key, material):
+            return _material.import_material(
+                client, key, _material.load_material(material, "key_material"), WRAPPING)
+
+        # described one by one: list entries need not carry the origin (OTC lists none)
+        keys_by_alias = {key["alias"]: _keys.describe_key(client, key["key_id"])
+                         for key in _keys.list_keys(client)}
         assert sorted(keys_by_alias) == sorted(alias for alias, _path, _material in keys)
         for alias, _path, material in keys:
             key = keys_by_alias[alias]
             assert key["key_state"] == "2" and key["origin"] == "external", key
             probe = base64.b64encode(os.urandom(18)).decode("ascii")
             cipher_text = _keys.encrypt_data(client, key["key_id"], probe)
-            _keys.delete_material(client, key)
+            _material.delete_material(client, key)
             pending = _keys.describe_key(client, key["key_id"])
             assert pending["key_state"] == "5"
-            changed, _before, _after = _keys.import_material(client, pending, material=material)
+            changed, _before, _after = import_material(pending, material)
             assert changed
             assert _keys.decrypt_data(client, cipher_text) == probe
 
         # negative control: a different material is refused (KMS.2606), the right one is not
         alias, _path, material = keys[0]
-        key = keys_by_alias[alias]
-        _keys.delete_material(client, key)
+        key = _keys.describe_key(client, keys_by_alias[alias]["key_id"])
+        _material.delete_material(client, key)
         pending = _keys.describe_key(client, key["key_id"])
         with pytest.raises(_keys.KmsError) as refused:
-            _keys.import_material(client, pending, material=os.urandom(32))
+            import_material(pending, os.urandom(32))
         assert refused.value.error_code == "KMS.2606"
-        assert _keys.import_material(client, pending, material=material)[0]
+        assert import_material(pending, material)[0]
         client.close()
     finally:
         first.kill()

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from harness import make_client, run_playbook
+from support.activation import wait_for_activation
 
 TOKEN_LIFETIME = 24 * 3600
 PAST_EXPIRY = TOKEN_LIFETIME + 3600
@@ -160,12 +161,23 @@ class _ExpiringClient:
 
 
 def _pending_key(client):
+    """A new external key, once it has left pending activation for pending import."""
     from ansible_collections.dew.kms.plugins.module_utils import _keys
 
     key = _keys.create_key(client, "expiry-%s" % os.urandom(4).hex(), key_spec="AES_256",
                            origin="external")
+    key = wait_for_activation(lambda key_id: _keys.describe_key(client, key_id), key["key_id"])
     assert key["key_state"] == "5"
     return key
+
+
+def _import(client, key):
+    """Import fresh random material into ``key`` the way kms_key_material does."""
+    from ansible_collections.dew.kms.plugins.module_utils import _material
+
+    return _material.import_material(client, key, _material.load_material(os.urandom(32),
+                                                                          "key_material"),
+                                     "RSAES_OAEP_SHA_256")
 
 
 def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collections_root):
@@ -176,7 +188,7 @@ def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collection
 
     key = _pending_key(client)
     expiring = _ExpiringClient(client, emulator, expire_times=1)
-    changed, _before, after = _keys.import_material(expiring, key, material=os.urandom(32))
+    changed, _before, after = _import(expiring, key)
     assert changed and after["key_state"] == "2"
     assert expiring.calls == [("get-parameters-for-import", "ok"),
                               ("import-key-material", "KMS.2601"),
@@ -188,7 +200,7 @@ def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collection
     key = _pending_key(client)
     expiring = _ExpiringClient(client, emulator, expire_times=5)
     with pytest.raises(_keys.KmsError) as failure:
-        _keys.import_material(expiring, key, material=os.urandom(32))
+        _import(expiring, key)
     assert failure.value.error_code == "KMS.2601"
     assert "import token has expired" in failure.value.msg
     assert [action for action, _body in expiring.calls].count("get-parameters-for-import") == 2

@@ -213,8 +213,16 @@ TABLE = [
       ['key_material_path /nonexistent/secbad/aes.bin cannot be read', 'No such file or directory'],
       'The message names the file and the reason.', 'path'),
     R('path-directory', KM, {'key_id': '${aes_pending}', 'key_material_path': '${a_directory}'},
-      ['cannot be read', 'Is a directory'],
+      ['is a directory', 'give the path of a file'],
       'A directory is not a material file.', 'path'),
+    R('path-fifo', KM, {'key_id': '${aes_pending}', 'key_material_path': '${a_fifo}'},
+      ['is not a regular file', 'give the path of a file'],
+      'A named pipe is refused before it is opened: reading it would block the task, or stream '
+      'whatever another process writes into it.', 'path'),
+    R('path-pasted-pem', KM, {'key_id': '${rsa_pending}', 'key_material_path': '${rsa_pem}'},
+      'key_material_path cannot be read',
+      'A private key pasted into the path option (key_material belongs there) is never echoed back.',
+      'path', reject=['BEGIN', 'PRIVATE KEY']),
     R('path-oversized-file', KM, {'key_id': '${aes_pending}', 'key_material_path': '${big_file}'},
       'is too large to hold key material',
       'A huge file (a wrong path to a backup, a disk image) is not read whole into memory.', 'oversized'),
@@ -227,6 +235,10 @@ TABLE = [
     R('dest-directory', PK, {'key_id': '${rsa_enabled}', 'dest': '${a_directory}'},
       ['is a directory', 'give the path of a file'],
       'A directory as dest is refused.', 'path'),
+    R('dest-private-key', PK, {'key_id': '${rsa_enabled}', 'dest': '${private_key_dest}'},
+      ['holds a private key', 'never shown or overwritten', 'Give another path'],
+      'A dest that holds a private key (a mixed-up path) is neither overwritten nor shown in a '
+      'diff.', 'path'),
 
     # --------------------------------------------------------------------- algorithms, expiry
     R('wrapping-unknown', KM, _with(IMPORT_AES, wrapping_algorithm='RSAES_OAEP_SHA_512'),

@@ -14,6 +14,7 @@ import resource
 
 import requests
 
+from support.activation import wait_for_activation
 from support.ansible import BIN, AnsibleEnv, run, write_inventory  # noqa: F401  (pylint: disable=unused-import)
 from support.collection import REPO, build_collection_tree  # noqa: F401  (pylint: disable=unused-import)
 from support.emulator import EmulatorProcess
@@ -108,8 +109,11 @@ class Emulator:
         return answer.json() if answer.content else {}
 
     def create_key(self, alias, key_spec='AES_256', origin='external', project_index=0, **extra):
+        """The id of a new key, once it has left pending activation."""
         body = dict(key_alias=alias, key_spec=key_spec, origin=origin, **extra)
-        return self.call('create-key', body, project_index)['key_info']['key_id']
+        key_id = self.call('create-key', body, project_index)['key_info']['key_id']
+        wait_for_activation(lambda new_key: self.describe(new_key, project_index), key_id)
+        return key_id
 
     def describe(self, key_id, project_index=0):
         return self.call('describe-key', {'key_id': key_id}, project_index)['key_info']

@@ -51,6 +51,12 @@ def _write(directory, name, data, mode=0o600):
     return path
 
 
+def _fifo(directory, name):
+    path = os.path.join(directory, name)
+    os.mkfifo(path, 0o600)
+    return path
+
+
 class BadInputRun:
     """Fixtures (keys, files), the generated playbook, its run and what it registered."""
 
@@ -101,6 +107,8 @@ class BadInputRun:
             'wrapped_344': base64.b64encode(os.urandom(256)).decode(),
             'token_like': base64.b64encode(os.urandom(300)).decode(),
             'a_directory': os.path.join(files, 'a-directory'),
+            'a_fifo': _fifo(files, 'a-fifo'),
+            'private_key_dest': _write(files, 'private-dest.pem', rsa_pem),
             'big_file': _write(files, 'big.bin', os.urandom(70 * 1024)),
             'aes31_bin': _write(files, 'aes31.bin', os.urandom(31)),
             'rsa1024_pem': _write(files, 'rsa1024.pem', _pem(rsa.generate_private_key(65537, 1024))),
@@ -293,6 +301,16 @@ def test_keys_are_unchanged(bad_run):
     changed = dict((name, (bad_run.before[name], bad_run.after[name])) for name in bad_run.keys
                    if bad_run.before[name] != bad_run.after[name] and name not in allowed)
     assert not changed, 'keys changed by bad inputs: %s' % json.dumps(changed, indent=1)
+
+
+def test_a_dest_holding_a_private_key_is_left_alone(bad_run):
+    """The private key at dest-private-key's dest is as it was, and no copy of it was made."""
+    dest = bad_run.context['private_key_dest']
+    with open(dest) as handle:
+        assert handle.read() == bad_run.context['rsa_pem']
+    copies = [name for name in os.listdir(os.path.dirname(dest))
+              if name.startswith(os.path.basename(dest)) and name != os.path.basename(dest)]
+    assert not copies, copies
 
 
 def test_findings_file_lists_known_findings():

@@ -9,6 +9,8 @@ tests/security, tests/reliability, tests/perf, tests/awx, tests/live).
 - ``support.collection``: copy the checkout to ``<root>/ansible_collections/dew/kms``
   (``build_collection_tree``) and make it importable (``import_collection``).
 - ``support.ansible``: the environment of an isolated ansible run and ``run_playbook``.
+- ``support.activation``: wait until a new key has left state 1, pending activation
+  (``wait_for_activation``), for tests that create keys without the collection's modules.
 - ``support.canaries``: secrets of a test run in every form they could leak in, and the
   scanner that finds them in text, bytes and directory trees.
 

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from signing import AkSkAuth
+from support.activation import wait_for_activation as support_wait_for_activation
 from support.emulator import EmulatorProcess
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
@@ -152,20 +153,17 @@ class KmsClient:
 ACTIVATION_STEP_SECONDS = 1.0
 
 
-def wait_for_activation(kms, key_id, attempts=5):
+def wait_for_activation(kms, key_id):
     """The key_info of ``key_id`` once it left state 1 (waiting for activation).
 
     Re-describes the key like a client of the real service, but instead of sleeping it moves the
     emulator clock, which activation follows, by the longest default delay: the suite stays
     fast, and one second of clock drift changes nothing for tests of the shared emulator.
     """
-    for _attempt in range(attempts):
-        info = kms.describe(key_id)
-        if info["key_state"] != "1":
-            return info
-        kms.emulator.admin("/clock", {"advance_seconds": ACTIVATION_STEP_SECONDS},
-                           verify=kms.verify)
-    raise AssertionError("key %s never left activation" % key_id)
+    return support_wait_for_activation(
+        kms.describe, key_id,
+        step=lambda: kms.emulator.admin("/clock", {"advance_seconds": ACTIVATION_STEP_SECONDS},
+                                        verify=kms.verify))
 
 
 def iam_token(emulator, project, verify=True):

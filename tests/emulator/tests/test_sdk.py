@@ -3,7 +3,6 @@
 import base64
 import importlib
 import os
-import time
 
 import pytest
 import requests
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from conftest import OAEP_SHA256, iam_token, unique_alias
+from support.activation import wait_for_activation
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +50,13 @@ def client(sdk, huawei_emulator):
     return _client(sdk, huawei_emulator, huawei_emulator.project(0))
 
 
-ACTIVATION_TIMEOUT = 10
-ACTIVATION_POLL_SECONDS = 0.1
-
-
 def _create(kms, client, **fields):
     """Create a key and wait, re-describing it as a real SDK user must, until it left state 1
     (waiting for activation)."""
     body = kms.CreateKeyRequestBody(key_alias=unique_alias("sdk"), **fields)
     key_id = client.create_key(kms.CreateKeyRequest(body=body)).key_info.key_id
-    deadline = time.monotonic() + ACTIVATION_TIMEOUT
-    while _describe(kms, client, key_id).key_state == "1":
-        assert time.monotonic() < deadline, "key %s never left activation" % key_id
-        time.sleep(ACTIVATION_POLL_SECONDS)
+    wait_for_activation(lambda new_key: {"key_state": _describe(kms, client, new_key).key_state},
+                        key_id)
     return key_id
 
 
