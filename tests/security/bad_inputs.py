@@ -489,7 +489,9 @@ def _show(value):
         return value.label
     if isinstance(value, str):
         text = value.replace('${', '<').replace('}', '>')
-        return text if text and ' ' not in text and ':' not in text else repr(text)
+        # quoted (control characters escaped) unless it reads the same bare inside a literal
+        plain = text and text.isprintable() and ' ' not in text and ':' not in text
+        return text if plain else repr(text)
     if isinstance(value, list):
         return '[' + ', '.join(_show(item) for item in value) + ']'
     if isinstance(value, dict):
