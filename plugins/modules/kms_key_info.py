@@ -35,7 +35,7 @@ options:
     type: str
   alias:
     description:
-      - Alias of the key, without the C(alias/) prefix.
+      - Alias of the key. A C(alias/) prefix is dropped: V(alias/app-data) means V(app-data).
       - Mutually exclusive with O(key_id).
     type: str
   key_state:

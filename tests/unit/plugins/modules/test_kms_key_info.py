@@ -35,13 +35,14 @@ def test_one_key_by_id_is_normalised(kms):
         'scheduled_deletion_date': None, 'default_key': False, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}]
 
 
-def test_one_key_by_alias(kms):
-    kms.describe(state='3')
+@pytest.mark.parametrize('alias', ['unit-key', 'alias/unit-key'])
+def test_one_key_by_alias_through_the_listing(kms, alias):
+    kms.add('list-keys', page([key_info(key_id=OTHER_KEY_ID, alias='other'), key_info(state='3')]))
 
-    result = run({'alias': 'unit-key'})
+    result = run({'alias': alias})
 
     assert [key['key_id'] for key in result['kms_keys']] == [KEY_ID]
-    assert kms.bodies('describe-key') == [{'key_id': 'alias/unit-key'}]
+    assert kms.actions() == ['list-keys']
 
 
 @pytest.mark.parametrize('args', [{'key_id': KEY_ID}, {'key_id': 'alias/nothing'}, {'alias': 'nothing'}])
