@@ -399,8 +399,9 @@ def _list_page(client, body):
     except KmsError as err:
         if 'key_spec' not in body or not _refuses_key_spec(client, err):
             raise
-    _KEY_SPEC_REFUSED.add(client)
-    return client.call('list-keys', dict((name, value) for name, value in body.items() if name != 'key_spec'))
+    page = client.call('list-keys', dict((name, value) for name, value in body.items() if name != 'key_spec'))
+    _KEY_SPEC_REFUSED.add(client)  # only once the listing worked without it
+    return page
 
 
 def _refuses_key_spec(client, err):

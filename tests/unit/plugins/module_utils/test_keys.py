@@ -528,3 +528,16 @@ def test_public_key_of_an_alias_is_asked_by_key_id(make_client):
 
     assert result['key_id'] == KEY_ID and actions() == ['list-keys', 'get-publickey']
     assert json.loads(responses.calls[1].request.body) == {'key_id': KEY_ID}
+
+
+@responses.activate
+def test_invalid_parameter_that_is_not_about_key_spec_is_not_remembered(make_client):
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    responses.add(responses.POST, LIST, json=EMPTY_LIST)
+    client = client_for(make_client, 0)
+
+    with pytest.raises(KmsError):
+        _keys.list_keys(client)
+    assert _keys.list_keys(client) == []
+    assert ['key_spec' in body for body in list_bodies()] == [True, False, True]
