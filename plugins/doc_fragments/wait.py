@@ -21,7 +21,7 @@ options:
         The module then polls the key (describe-key) with growing pauses, from 0.2 up to
         3 seconds, until it is usable, and fails naming the key when it is still pending
         activation after O(wait_timeout) seconds.
-      - V(0) does not wait: a key pending activation then fails the task with the error of KMS.
+      - V(0) does not wait, so a key pending activation fails the task with the error of KMS.
     type: int
     default: 60
 '''

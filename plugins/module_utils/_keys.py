@@ -90,7 +90,7 @@ def _epoch_number(value):
     text = str(value).strip()
     if not _EPOCH_NUMBER_RE.match(text):
         return None
-    number = int(text.split('.')[0])
+    number = int(text.partition('.')[0])
     if number <= 0:
         return None
     if number > 10 ** 15:  # 16-digit values are microseconds

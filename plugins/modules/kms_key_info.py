@@ -37,7 +37,7 @@ options:
     type: str
   alias:
     description:
-      - Alias of the key. A C(alias/) prefix is dropped: V(alias/app-data) means V(app-data).
+      - Alias of the key. A C(alias/) prefix is dropped, so V(alias/app-data) means V(app-data).
       - Mutually exclusive with O(key_id).
     type: str
   key_state:

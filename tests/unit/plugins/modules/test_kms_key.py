@@ -344,8 +344,7 @@ def test_new_key_is_awaited_while_pending_activation_before_it_is_disabled(kms):
 
 
 def test_key_that_stays_pending_activation_fails_after_wait_timeout(kms):
-    kms.describe(state='1', origin='kms')
-    for _ in range(5):
+    for dummy in range(6):
         kms.describe(state='1', origin='kms')
 
     with mock.patch('time.sleep') as sleep:
