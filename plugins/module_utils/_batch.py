@@ -21,6 +21,7 @@ import os
 from ansible_collections.dew.kms.plugins.module_utils._common import key_diff
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError, KmsNotFoundError
 from ansible_collections.dew.kms.plugins.module_utils._keys import (
+    complete_key,
     create_key,
     decrypt_data,
     describe_key,
@@ -32,6 +33,8 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
     normalize_key,
     parse_expiration_time,
     state_fields,
+    strip_alias_prefix,
+    wait_until_usable,
     with_state,
 )
 from ansible_collections.dew.kms.plugins.module_utils._material import (
@@ -40,6 +43,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     material_from_options,
     warn_weak_algorithm,
 )
+from ansible_collections.dew.kms.plugins.module_utils._regions import check_wrapping_algorithm
 
 MAX_WORKERS_LIMIT = 32   # the client's connection pool holds 32 connections
 FAILED_DETAILS_IN_MSG = 5
@@ -64,7 +68,7 @@ class Entry:
     def __init__(self, index, params):
         self.index = index
         self.params = params
-        self.alias = params['alias']
+        self.alias = strip_alias_prefix(params['alias'])
         self.key_id = params['key_id']
         self.label = self.alias or self.key_id
         self.key_spec = params['key_spec']
@@ -119,10 +123,12 @@ class Batch:
         self.verify = params['verify']
         self.max_workers = params['max_workers']
         self.entries = [Entry(index, key) for index, key in enumerate(params['keys'])]
+        self.quota_reached = False  # set once create-key answered KMS.1105: create no more keys
 
     def run(self):
         if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
             raise KmsInputError('max_workers must be between 1 and %d.' % MAX_WORKERS_LIMIT)
+        check_wrapping_algorithm(self.km.client.config.cloud_provider, self.wrapping_algorithm)
         warn_weak_algorithm(self.wrapping_algorithm, self.km.warn)
         self.reject_repeated(lambda e: ('alias', e.alias) if e.alias else ('key_id', e.key_id))
         self.parallel(self.prepare, self.live())
@@ -225,6 +231,8 @@ class Batch:
             if created:
                 # should the import fail now, the result still says that a key was created
                 entry.result = result_of(entry, key, 'failed', True)
+        # a listed key may lack key_spec (OTC lists); a new one is pending activation for a moment
+        key = wait_until_usable(self.km.client, complete_key(self.km.client, key), self.km.wait_timeout)
         if key['key_spec'] != entry.key_spec:
             raise KmsInputError('Key %s (%s) has key_spec %s in KMS, but key_spec is %s here: give the '
                                 'key\'s key_spec and material of that kind.'
@@ -259,14 +267,20 @@ class Batch:
     def create(self, entry):
         """create-key with origin external: ``(key, created)``; a new key waits for its material."""
         params = entry.params
+        if self.quota_reached:
+            raise KmsError('Key %s was not created: key quota reached (create-key answered KMS.1105 for '
+                           'another key of this task). Schedule deletion of keys that are no longer used, '
+                           'or ask the cloud provider for a higher key quota, then run the task again.'
+                           % entry.alias, error_code='KMS.1105')
         try:
-            # no re-describe: the new key is built from the request (state 5, pending import);
+            # no re-describe: the new key is built from the request (state 1, pending activation);
             # an unclear failure is settled by looking the alias up (see _keys.create_key)
             return create_key(self.km.client, entry.alias, key_spec=entry.key_spec,
                               key_usage=params['key_usage'] or None, origin='external',
                               description=params['description'] or None, reread=False,
                               warn=self.km.warn), True
         except KmsError as error:
+            self.quota_reached = self.quota_reached or error.error_code == 'KMS.1105'
             if error.error_code != 'KMS.1104':
                 raise
         # the alias exists after all (created meanwhile, or not shown by the listing)

@@ -17,7 +17,8 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
+from ansible_collections.dew.kms.plugins.module_utils._keys import WAIT_TIMEOUT_DEFAULT
 
 AUTH_ARGSPEC = dict(
     # token
@@ -45,6 +46,24 @@ AUTH_ARGSPEC = dict(
     timeout=dict(type='int', default=30),
     retries=dict(type='int', default=3),
 )
+
+
+# the options of the doc fragment dew.kms.wait (modules acting on a key that may be new)
+WAIT_ARGSPEC = dict(
+    wait_timeout=dict(type='int', default=WAIT_TIMEOUT_DEFAULT),
+)
+
+
+def wait_timeout_of(params):
+    """The option wait_timeout (WAIT_ARGSPEC) of a module, its default for modules without it;
+    KmsInputError when negative."""
+    seconds = params.get('wait_timeout')
+    if seconds is None:
+        return WAIT_TIMEOUT_DEFAULT
+    if seconds < 0:
+        raise KmsInputError('wait_timeout must be 0 (do not wait) or a positive number of seconds, not %d.'
+                            % seconds)
+    return seconds
 
 
 def kms_argument_spec(**module_options):
@@ -93,6 +112,11 @@ class KmsModule:
         self.module.warn(msg)
 
     @property
+    def wait_timeout(self):
+        """Seconds to wait while a key is pending activation (option wait_timeout)."""
+        return wait_timeout_of(self.module.params)
+
+    @property
     def client(self):
         """The KmsClient of this run, created on first use (may raise KmsError)."""
         if self._client is None:
@@ -114,6 +138,7 @@ class KmsModule:
         failure = None
         result = None
         try:
+            wait_timeout_of(self.params)  # a bad value fails before any call
             result = handler(self)
         except KmsError as error:
             failure = error

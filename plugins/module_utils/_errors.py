@@ -164,7 +164,10 @@ _EXPLANATIONS = {
     'KMS.1101': 'the key alias is invalid (allowed: letters, digits, ":", "/", "_", "-", 1 to 255 characters)',
     'KMS.1103': 'the key description is invalid (at most 255 characters)',
     'KMS.1104': 'a key with this alias already exists',
-    'KMS.1105': 'the key quota of the project is exhausted',
+    'KMS.1105': 'the project has reached its quota of customer keys (100 keys per project unless '
+                'raised; keys pending deletion count until they are deleted), so no key can be '
+                'created: schedule deletion of keys that are no longer used, or ask the cloud '
+                'provider for a higher key quota',
     'KMS.1110': 'the key algorithm (key_spec) is invalid or not supported in this region',
     'KMS.1114': 'EC keys cannot encrypt or decrypt',
     'KMS.1115': 'symmetric keys cannot sign or verify',

@@ -57,31 +57,51 @@ LIST_PAGE_SIZE = 100
 # milliseconds in a signed 64-bit integer; such a value is a typo, never an intended expiry.
 MAX_EXPIRATION_TIME = 253402300799
 
-# describe-key by alias is documented by OTC; services that refuse the alias form answer these
-_ALIAS_REFUSED_CODES = ('KMS.0205', 'KMS.0207')
-# clients of services that refused describe-key by alias with KMS.0205: list straight away
-_ALIAS_DESCRIBE_REFUSED = weakref.WeakSet()
+# Waiting for a new key to leave state 1 (pending activation): the default bound of the
+# wait_timeout option, and the polling backoff (doubling from the first pause up to the last).
+WAIT_TIMEOUT_DEFAULT = 60
+WAIT_FIRST_PAUSE = 0.2
+WAIT_MAX_PAUSE = 3.0
+# errors of calls a key refuses while it is not in a usable state (pending activation among them)
+WRONG_STATE_CODES = ('KMS.1301', 'KMS.1201', 'KMS.0310', 'KMS.2701')
+
+# list-keys fields a list entry may lack (OTC lists none of them): describe-key has them
+LIST_ENTRY_GAPS = ('key_spec', 'key_usage', 'origin')
+# clients of services that refused list-keys' key_spec field: list without it from then on
+_KEY_SPEC_REFUSED = weakref.WeakSet()
+_INVALID_PARAMETER_CODES = ('KMS.0308',)
 
 
 # ----------------------------------------------------------------------------- normalising
 
+_EPOCH_NUMBER_RE = re.compile(r'^\d+(\.\d*)?$')
+
+
 def _epoch_number(value):
-    """Epoch seconds (int) from int or decimal string in s or ms, without an upper bound; else None."""
-    if value is None or value == '':
+    """Epoch seconds (int) from a number or decimal string in s, ms or us, without an upper bound;
+    else None.
+
+    The unit follows from the size: up to 10**11 seconds (until year 5138), up to 10**15
+    milliseconds (a moment too late for any expiry), beyond that microseconds (from September
+    2001 on). A fraction is dropped.
+    """
+    if value is None or value == '' or isinstance(value, bool):
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
+    text = str(value).strip()
+    if not _EPOCH_NUMBER_RE.match(text):
         return None
+    number = int(text.partition('.')[0])
     if number <= 0:
         return None
-    if number > 10 ** 11:  # 13-digit values are milliseconds
+    if number > 10 ** 15:  # 16-digit values are microseconds
+        number //= 1000000
+    elif number > 10 ** 11:  # 13-digit values are milliseconds
         number //= 1000
     return number
 
 
 def epoch_seconds(value):
-    """Epoch seconds (int) from an API timestamp: int, or decimal string in s or ms; else None.
+    """Epoch seconds (int) from an API timestamp: number or decimal string in s, ms or us; else None.
 
     None too for a moment after ``MAX_EXPIRATION_TIME``, which no date can render.
     """
@@ -293,48 +313,46 @@ def _parse_iso8601(text, field):
 
 # ----------------------------------------------------------------------------- reading keys
 
+def strip_alias_prefix(value):
+    """``name`` for ``alias/name`` (the habit of other clouds' tools), else the value as given."""
+    return value[len(ALIAS_PREFIX):] if is_alias_ref(value) else value
+
+
 def describe_key(client, key_ref):
     """Normalised key by id or ``alias/<name>``; raises KmsNotFoundError when there is none.
 
-    Describing by alias is lenient: if the service refuses the alias form (KMS.0205/KMS.0207),
-    the keys are listed (every key_spec) and matched on their alias.
+    An alias is resolved through list-keys (services refuse aliases as key ids).
     """
     if is_alias_ref(key_ref):
-        key = find_key_by_alias(client, key_ref[len(ALIAS_PREFIX):])
+        alias = key_ref[len(ALIAS_PREFIX):]
+        key = find_key_by_alias(client, alias)
         if key is None:
             raise KmsNotFoundError(
                 'No KMS key has the alias %s in this project and region: check the alias, or '
-                'create the key with dew.kms.kms_key.' % key_ref[len(ALIAS_PREFIX):],
-                error_code='KMS.0207')
+                'create the key with dew.kms.kms_key.' % alias, error_code='KMS.0207')
         return key
     validate_key_id(key_ref)
     return normalize_key(_key_info(client.call('describe-key', {'key_id': key_ref}, key_id=key_ref),
                                    'describe-key', key_ref))
 
 
+def complete_key(client, key):
+    """The key with every field: a list entry lacking key_spec, key_usage or origin (as OTC's
+    list-keys answers) is described; a complete one is returned as it is, without a call."""
+    if key is None or all(key.get(field) for field in LIST_ENTRY_GAPS):
+        return key
+    return describe_key(client, key['key_id'])
+
+
 def find_key_by_alias(client, alias):
-    """Normalised key with this alias (name without the ``alias/`` prefix), or None."""
-    validate_alias(alias)
-    if client not in _ALIAS_DESCRIBE_REFUSED:
-        try:
-            info = _key_info(client.call('describe-key', {'key_id': ALIAS_PREFIX + alias},
-                                         key_id=ALIAS_PREFIX + alias), 'describe-key', ALIAS_PREFIX + alias)
-        except KmsError as err:
-            if err.error_code not in _ALIAS_REFUSED_CODES:
-                raise
-            if err.error_code == 'KMS.0205':
-                # this service does not accept aliases as key ids: list straight away next time
-                _ALIAS_DESCRIBE_REFUSED.add(client)
-        else:
-            key = normalize_key(info)
-            if key['alias'] in (None, alias):
-                return key
+    """Normalised, complete key with this alias (``alias/`` prefix optional), or None."""
+    alias = validate_alias(strip_alias_prefix(alias))
     matches = [key for key in list_keys(client) if key['alias'] == alias]
     if not matches:
         return None
     # aliases are unique per project; prefer a live key if a deleted one still shows up
     matches.sort(key=lambda k: k['key_state'] == '4')
-    return matches[0]
+    return complete_key(client, matches[0])
 
 
 def find_key(client, key_id=None, alias=None):
@@ -352,14 +370,50 @@ def find_key(client, key_id=None, alias=None):
 
 
 def key_matches(key, key_state=None, key_spec=None, origin=None, alias_pattern=None):
-    """True when a normalised key passes every given filter (``alias_pattern``: shell-style)."""
+    """True when a normalised key passes every given filter (``alias_pattern``: shell-style).
+
+    A filter on a field the key lacks (a list entry without key_spec or origin) passes: the
+    caller describes such keys and asks again.
+    """
     if key_state and key['key_state'] != KEY_STATE_CODES.get(key_state, key_state):
         return False
-    if key_spec and key_spec != 'ALL' and key['key_spec'] != key_spec:
+    if key_spec and key_spec != 'ALL' and key['key_spec'] not in (None, key_spec):
         return False
-    if origin and key['origin'] != origin:
+    if origin and key['origin'] not in (None, origin):
         return False
     return not alias_pattern or fnmatch.fnmatchcase(key['alias'] or '', alias_pattern)
+
+
+def _sends_key_spec(client):
+    """False once this client's service refused list-keys' key_spec field."""
+    return client not in _KEY_SPEC_REFUSED
+
+
+def _list_page(client, body):
+    """One list-keys page. Should the service refuse the key_spec field (OTC does not define
+    it), the page is asked again without it, and this client never sends it again."""
+    if 'key_spec' in body and not _sends_key_spec(client):
+        body = dict((name, value) for name, value in body.items() if name != 'key_spec')
+    try:
+        return client.call('list-keys', body)
+    except KmsError as err:
+        if 'key_spec' not in body or not _refuses_key_spec(client, err):
+            raise
+    page = client.call('list-keys', dict((name, value) for name, value in body.items() if name != 'key_spec'))
+    _KEY_SPEC_REFUSED.add(client)  # only once the listing worked without it
+    return page
+
+
+def _refuses_key_spec(client, err):
+    """True for the invalid-parameter answer of a service that does not define key_spec.
+
+    Huawei Cloud documents the field (and filters to AES_256 without it): never dropped there.
+    """
+    config = getattr(client, 'config', None)
+    if getattr(config, 'cloud_provider', None) == 'huaweicloud':
+        return False
+    return err.status == 400 and (err.error_code in _INVALID_PARAMETER_CODES
+                                  or 'key_spec' in (err.error_msg or ''))
 
 
 def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern=None,
@@ -368,13 +422,15 @@ def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern
 
     ``key_state`` (code or name) and ``key_spec`` filter on the service (and again locally, for
     services that ignore them); ``origin`` and ``alias_pattern`` (e.g. ``app-*``) filter locally.
+    Entries without the field a ``key_spec`` or ``origin`` filter needs are described (only
+    those that pass the other filters); other entries may lack key_spec, key_usage and origin.
     """
     body = {'limit': str(page_size), 'key_spec': key_spec or 'ALL'}
     if key_state:
         body['key_state'] = KEY_STATE_CODES.get(key_state, key_state)
     keys, seen_markers = [], set()
     while True:
-        page = client.call('list-keys', dict(body))
+        page = _list_page(client, dict(body))
         details = page.get('key_details') or []
         if not isinstance(details, list):
             raise unexpected_answer('KMS list-keys', detail='key_details is not a list')
@@ -383,9 +439,57 @@ def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern
                     if key_matches(key, key_state, key_spec, origin, alias_pattern))
         marker = str(page.get('next_marker') or '')
         if str(page.get('truncated')).lower() != 'true' or not marker or marker in seen_markers:
-            return keys
+            break
         seen_markers.add(marker)
         body['marker'] = marker
+    if (key_spec and key_spec != 'ALL') or origin:
+        keys = [key for key in (complete_key(client, key) for key in keys)
+                if key_matches(key, key_state, key_spec, origin, alias_pattern)]
+    return keys
+
+
+# ----------------------------------------------------------------------------- waiting for activation
+
+def wait_until_usable(client, key, timeout=WAIT_TIMEOUT_DEFAULT):
+    """The key once it has left state 1 (pending activation), polling describe-key.
+
+    New keys are not usable at once: they stay pending activation for a moment. Pauses double
+    from ``WAIT_FIRST_PAUSE`` up to ``WAIT_MAX_PAUSE`` seconds (``client.sleep``), at most
+    ``timeout`` seconds in all; 0 does not wait. A key still pending activation then is a
+    KmsError naming it. A key in another state is returned at once, without a call.
+    """
+    waited, pause = 0.0, WAIT_FIRST_PAUSE
+    while key['key_state'] == '1':
+        if waited >= (timeout or 0):
+            raise KmsError(
+                'Key %s is still pending activation (key state 1) after %s seconds: KMS has not made '
+                'the new key usable yet. Run the task again later, or raise wait_timeout.'
+                % (key['key_id'], _seconds(waited)))
+        step = min(pause, timeout - waited)
+        client.sleep(step)
+        waited += step
+        pause = min(pause * 2, WAIT_MAX_PAUSE)
+        key = describe_key(client, key['key_id'])
+    return key
+
+
+def _seconds(value):
+    return ('%.1f' % value).rstrip('0').rstrip('.')
+
+
+def when_usable(client, key_id, timeout, call):
+    """``call()``; when KMS refuses it for the key's state and the key is pending activation,
+    wait for it (``wait_until_usable``) and call once more. Costs no extra call otherwise."""
+    try:
+        return call()
+    except KmsError as err:
+        if err.error_code not in WRONG_STATE_CODES or not timeout:
+            raise
+        key = describe_key(client, key_id)
+        if key['key_state'] != '1':
+            raise
+        wait_until_usable(client, key, timeout)
+    return call()
 
 
 # ----------------------------------------------------------------------------- managing keys
@@ -396,7 +500,8 @@ def create_key(client, alias, key_spec=None, key_usage=None, origin=None, descri
 
     ``reread=True``: the key as described right after creation (one more call).
     ``reread=False``: the key built from what was sent and the create-key answer, without a call:
-    state 5 (pending import) for origin external, else 2; options not sent are None.
+    state 1 (pending activation, as every new key starts; see ``wait_until_usable``); options
+    not sent are None.
 
     Safe by state on an unclear failure (a 5xx, or a connection error that may have reached the
     server): the alias is looked up; a key with it means the create happened and that key is
@@ -442,7 +547,7 @@ def _created_key(client, answer, body, alias, reread):
     if reread:
         return describe_key(client, info['key_id'])
     sent = dict(body, key_id=info.get('key_id'), domain_id=info.get('domain_id'), default_key_flag='0',
-                key_state='5' if body.get('origin') == 'external' else '2')
+                key_state='1')
     return normalize_key(sent)
 
 
@@ -475,8 +580,9 @@ def update_key_description(client, key_id, description):
 
 # ----------------------------------------------------------------------------- public key, data
 
-def get_public_key(client, key_ref):
-    """Public key of an asymmetric key by id or ``alias/<name>``.
+def get_public_key(client, key_ref, wait_timeout=WAIT_TIMEOUT_DEFAULT):
+    """Public key of an asymmetric key by id or ``alias/<name>`` (resolved through list-keys),
+    waiting up to ``wait_timeout`` seconds while the key is pending activation.
 
     Returns key_id, pem (LF, SubjectPublicKeyInfo), der_b64, fingerprint_sha256, key_spec.
     The service's PEM is parsed leniently (SPKI or PKCS#1 inside the armour, CRLF or LF).
@@ -484,17 +590,11 @@ def get_public_key(client, key_ref):
     from ansible_collections.dew.kms.plugins.module_utils import _wrap
 
     validate_key_id(key_ref, allow_alias=True)
-    try:
-        answer = client.call('get-publickey', {'key_id': key_ref}, key_id=key_ref)
-    except KmsError as err:
-        if not is_alias_ref(key_ref) or err.error_code not in _ALIAS_REFUSED_CODES:
-            raise
-        answer = None
-    if answer is None:
-        key_id = describe_key(client, key_ref)['key_id']
-        answer = client.call('get-publickey', {'key_id': key_id}, key_id=key_id)
+    key_id = describe_key(client, key_ref)['key_id'] if is_alias_ref(key_ref) else key_ref
+    answer = when_usable(client, key_id, wait_timeout,
+                         lambda: client.call('get-publickey', {'key_id': key_id}, key_id=key_id))
     result = dict(_wrap.normalize_public_key(answer.get('public_key') or ''))
-    result['key_id'] = answer.get('key_id') or key_ref
+    result['key_id'] = answer.get('key_id') or key_id
     return result
 
 

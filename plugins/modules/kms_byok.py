@@ -125,6 +125,7 @@ options:
     default: 8
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.wait
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
   - dew.kms.attributes
@@ -274,7 +275,7 @@ results:
 '''
 
 from ansible_collections.dew.kms.plugins.module_utils._batch import Batch
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
+from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule
 from ansible_collections.dew.kms.plugins.module_utils._wrap import (
     ASYMMETRIC_KEY_SPECS,
     SYMMETRIC_KEY_SPECS,
@@ -293,6 +294,7 @@ KEY_OPTIONS = dict(
 )
 
 ARGUMENT_SPEC = dict(
+    WAIT_ARGSPEC,
     keys=dict(type='list', elements='dict', required=True, options=KEY_OPTIONS, no_log=False,
               mutually_exclusive=[['alias', 'key_id'], ['key_material', 'key_material_path']],
               required_one_of=[['alias', 'key_id'], ['key_material', 'key_material_path']]),

@@ -28,6 +28,7 @@ author:
   - dew.kms developers (!UNKNOWN)
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.wait
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
   - dew.kms.attributes
@@ -149,17 +150,19 @@ expiration_date:
   sample: '2026-01-02T00:00:00Z'
 """
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
-from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _wrap
+from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule
+from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _regions, _wrap
 
 
 def run(kms):
     p = kms.params
     key_id = _keys.validate_key_id(p['key_id'], allow_alias=True)
+    _regions.check_wrapping_algorithm(kms.client.config.cloud_provider, p['wrapping_algorithm'])
     _material.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
     if _keys.is_alias_ref(key_id):
         key_id = _keys.describe_key(kms.client, key_id)['key_id']
-    result = _material.get_import_params(kms.client, key_id, p['wrapping_algorithm'])
+    result = _keys.when_usable(kms.client, key_id, kms.wait_timeout,
+                               lambda: _material.get_import_params(kms.client, key_id, p['wrapping_algorithm']))
     result['changed'] = False
     return result
 
@@ -167,6 +170,7 @@ def run(kms):
 def main():
     KmsModule(
         dict(
+            WAIT_ARGSPEC,
             key_id=dict(type='str', required=True, no_log=False),
             wrapping_algorithm=dict(type='str', default='RSAES_OAEP_SHA_256',
                                     choices=list(_wrap.WRAPPING_ALGORITHMS)),

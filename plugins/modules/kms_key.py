@@ -26,13 +26,14 @@ author:
   - dew.kms developers (!UNKNOWN)
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.wait
   - dew.kms.requirements
   - dew.kms.attributes
 options:
   alias:
     description:
-      - Alias of the key, without the C(alias/) prefix. Letters, digits, C(:), C(/), C(_) and
-        C(-), 1 to 255 characters.
+      - Alias of the key. Letters, digits, C(:), C(/), C(_) and C(-), 1 to 255 characters.
+      - A C(alias/) prefix is dropped, so V(alias/app-data) and V(app-data) name the same key.
       - Needed to create a key. With O(key_id) as well, the key found by its ID gets this alias.
       - One of O(alias) and O(key_id) is required.
     type: str
@@ -238,7 +239,7 @@ key:
 
 import time
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
+from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule, key_diff
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils import _keys
 
@@ -251,7 +252,8 @@ def check_input(p):
     if p['key_id']:
         _keys.validate_key_id(p['key_id'], allow_alias=True)
     if p['alias']:
-        _keys.validate_alias(p['alias'])
+        # alias/<name> (the habit of other clouds' tools) names the key <name>
+        p['alias'] = _keys.validate_alias(_keys.strip_alias_prefix(p['alias']))
     if p['state'] == 'absent':
         _keys.validate_pending_days(p['pending_days'])
     if p['description'] is not None and len(p['description']) > 255:
@@ -352,6 +354,12 @@ def present(kms, key):
         for _call, _kwargs, changes in plan:
             after.update(changes)
         return True, _keys.with_state(after, after['key_state'])
+    if plan[0][0] is _keys.cancel_key_deletion:
+        # the state after the cancel depends on the key (an external key that never got material
+        # waits for it again): read it before the other steps
+        _keys.cancel_key_deletion(kms.client, key['key_id'])
+        key = _keys.describe_key(kms.client, key['key_id'])
+        plan = plan_changes(kms, key)
     for call, kwargs, _changes in plan:
         call(kms.client, key['key_id'], **kwargs)
     return True, _keys.describe_key(kms.client, key['key_id'])
@@ -365,10 +373,12 @@ def run(kms):
         changed, after = absent(kms, key)
     elif key is None:
         changed, after = True, create(kms)
+        if not kms.check_mode:
+            after = _keys.wait_until_usable(kms.client, after, kms.wait_timeout)
         if p['enabled'] is not None:
             after = present(kms, after)[1]
     else:
-        changed, after = present(kms, key)
+        changed, after = present(kms, _keys.wait_until_usable(kms.client, key, kms.wait_timeout))
     result = {'changed': changed, 'key': after or {}}
     if kms.diff_mode:
         result['diff'] = diff_of(p, key or {}, after or {})
@@ -384,6 +394,7 @@ def diff_of(p, before, after):
 def main():
     KmsModule(
         dict(
+            WAIT_ARGSPEC,
             alias=dict(type='str'),
             key_id=dict(type='str', no_log=False),
             state=dict(type='str', default='present', choices=['present', 'absent']),

@@ -20,6 +20,8 @@ description:
     key only if it is enabled.
   - The list is returned as RV(kms_keys) rather than C(keys), which in a template would be the
     method of the result dictionary.
+  - Where the service lists keys without their algorithm, usage or origin (Open Telekom Cloud),
+    each key returned is read once more (describe-key) to fill them in; keys filtered out are not.
 author:
   - dew.kms developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -35,7 +37,7 @@ options:
     type: str
   alias:
     description:
-      - Alias of the key, without the C(alias/) prefix.
+      - Alias of the key. A C(alias/) prefix is dropped, so V(alias/app-data) means V(app-data).
       - Mutually exclusive with O(key_id).
     type: str
   key_state:
@@ -194,7 +196,9 @@ def run(kms):
         key = _keys.find_key(kms.client, key_id=p['key_id'], alias=p['alias'])
         keys = [key] if key is not None and _keys.key_matches(key, **filters) else []
     else:
-        keys = _keys.list_keys(kms.client, **filters)
+        # a service that lists keys without key_spec, key_usage or origin (OTC): the keys
+        # returned, and only those, are read in full
+        keys = [_keys.complete_key(kms.client, key) for key in _keys.list_keys(kms.client, **filters)]
     return {'changed': False, 'kms_keys': keys}
 
 

@@ -30,6 +30,7 @@ author:
   - dew.kms developers (!UNKNOWN)
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.wait
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
   - dew.kms.attributes
@@ -239,8 +240,13 @@ key:
       sample: b168fe00ff56492495a7d22974df2d0b
 """
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
-from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _wrap
+from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule, key_diff
+from ansible_collections.dew.kms.plugins.module_utils import _keys, _material, _regions, _wrap
+
+
+def usable_key(kms, key_ref):
+    """The key described, once it is no longer pending activation."""
+    return _keys.wait_until_usable(kms.client, _keys.describe_key(kms.client, key_ref), kms.wait_timeout)
 
 
 def present(kms, key_ref, expiration_time):
@@ -248,12 +254,13 @@ def present(kms, key_ref, expiration_time):
     if p['import_token']:
         wrapped = _material.WrappedMaterial.from_options(
             p['import_token'], p['encrypted_key_material'], p['encrypted_privatekey'])
-        key = _keys.describe_key(kms.client, key_ref)
+        key = usable_key(kms, key_ref)
         return _material.import_wrapped_material(kms.client, key, wrapped, expiration_time,
                                                  check_mode=kms.check_mode, warn=kms.warn)
     material = _material.material_from_options(p)
+    _regions.check_wrapping_algorithm(kms.client.config.cloud_provider, p['wrapping_algorithm'])
     _material.warn_weak_algorithm(p['wrapping_algorithm'], kms.warn)
-    key = _keys.describe_key(kms.client, key_ref)
+    key = usable_key(kms, key_ref)
     return _material.import_material(
         kms.client, key, material, wrapping_algorithm=p['wrapping_algorithm'], expiration_time=expiration_time,
         check_mode=kms.check_mode, warn=kms.warn)
@@ -263,7 +270,7 @@ def run(kms):
     p = kms.params
     key_ref = _keys.validate_key_id(p['key_id'], allow_alias=True)
     if p['state'] == 'absent':
-        key = _keys.describe_key(kms.client, key_ref)
+        key = usable_key(kms, key_ref)
         changed, before, after = _material.delete_material(kms.client, key, check_mode=kms.check_mode)
     else:
         expiration_time = _keys.parse_expiration_time(p['expiration_time'])
@@ -278,6 +285,7 @@ def main():
     material_inputs = ('key_material', 'key_material_path', 'import_token')
     KmsModule(
         dict(
+            WAIT_ARGSPEC,
             key_id=dict(type='str', required=True, no_log=False),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             key_material=dict(type='str', no_log=True),

@@ -27,6 +27,7 @@ author:
   - dew.kms developers (!UNKNOWN)
 extends_documentation_fragment:
   - dew.kms.auth
+  - dew.kms.wait
   - dew.kms.requirements
   - dew.kms.requirements.cryptography
   - dew.kms.attributes
@@ -159,7 +160,7 @@ import hashlib
 import os
 import tempfile
 
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule, key_diff
+from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule, key_diff
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils._files import read_capped_if_exists, shown_path
 from ansible_collections.dew.kms.plugins.module_utils import _keys
@@ -231,7 +232,7 @@ def write_dest(kms, public_key):
 
 def run(kms):
     key_ref = _keys.validate_key_id(kms.params['key_id'], allow_alias=True)
-    public_key = _keys.get_public_key(kms.client, key_ref)
+    public_key = _keys.get_public_key(kms.client, key_ref, wait_timeout=kms.wait_timeout)
     result = {
         'changed': False,
         'key_id': public_key['key_id'],
@@ -253,6 +254,7 @@ def run(kms):
 def main():
     KmsModule(
         dict(
+            WAIT_ARGSPEC,
             key_id=dict(type='str', required=True, no_log=False),
             dest=dict(type='path'),
             format=dict(type='str', default='pem', choices=['pem', 'der']),

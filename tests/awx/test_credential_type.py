@@ -132,6 +132,16 @@ def test_unfilled_inputs_are_injected_empty_and_ignored(credential_type, auth):
     assert config.iam_endpoint == 'https://iam.eu-nl.otc.t-systems.com/v3'
 
 
+def test_cloud_provider_left_empty_follows_the_region(credential_type, auth):
+    field = [f for f in awx_injection.fields(credential_type) if f['id'] == 'cloud_provider'][0]
+    assert 'default' not in field
+    env = awx_injection.render_env(credential_type, {
+        'region': 'cn-north-4', 'access_key': 'AKEXAMPLE', 'secret_key': 'SKEXAMPLE'})
+    config = auth.resolve_config({}, env)
+    assert config.cloud_provider == 'huaweicloud'
+    assert config.kms_endpoint == 'https://kms.cn-north-4.myhuaweicloud.com'
+
+
 def test_password_credential_resolves(credential_type, auth):
     env = awx_injection.render_env(credential_type, {
         'region': 'cn-north-4', 'cloud_provider': 'huaweicloud', 'username': 'byok-bot',

@@ -33,9 +33,9 @@ def _non_negative_int(text):
 
 def _non_negative_float(text):
     value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
-    return value
+    if math.isfinite(value) and value >= 0:
+        return value
+    raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
 
 
 def parse_args(argv):

@@ -110,8 +110,7 @@ def test_activation_delay_zero_turns_it_off(fresh_emulator):
     ("huaweicloud", "describe-key", "key_alias", {"key_id": "KEY", "key_alias": "x"}),
     ("huaweicloud", "user-quotas", "limit", {"limit": "1"}),
 ])
-def test_fields_the_reference_does_not_define_are_refused(
-        clouds_by_name, cloud, action, undefined, body):
+def test_fields_the_reference_does_not_define_are_refused(clouds_by_name, cloud, action, undefined, body):
     kms, key_id = clouds_by_name[cloud]
     alias = unique_alias("strict")
     body = {name: key_id if value == "KEY" else alias if value == "KEEP" else value

@@ -27,6 +27,16 @@ def entry_params(**params):
     return base
 
 
+class FakeConfig:
+    cloud_provider = 'otc'
+
+
+class FakeClient:
+    """Only the configuration: the phases tested here make no call."""
+
+    config = FakeConfig()
+
+
 class FakeKm:
     """What the engine uses of a KmsModule: params, check_mode, diff_mode, warn, client."""
 
@@ -37,7 +47,8 @@ class FakeKm:
         self.check_mode = False
         self.diff_mode = True
         self.warnings = []
-        self.client = None
+        self.client = FakeClient()
+        self.wait_timeout = 60
 
     def warn(self, msg):
         self.warnings.append(msg)

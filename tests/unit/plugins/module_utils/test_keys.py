@@ -16,7 +16,7 @@ import responses
 
 from ansible_collections.dew.kms.plugins.module_utils import _keys
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
-from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, PROJECT_ID, kms_url
+from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, KMS, PROJECT_ID, kms_url
 
 NOW = 1735689600  # 2025-01-01T00:00:00Z
 LAST = 253402300799  # 9999-12-31T23:59:59Z
@@ -79,9 +79,12 @@ def client_for(make_client, retries):
 
 
 def alias_missing():
-    responses.add(responses.POST, DESCRIBE, status=404,
-                  json={'error': {'error_code': 'KMS.0207', 'error_msg': 'not found'}})
     responses.add(responses.POST, LIST, json=EMPTY_LIST)
+
+
+def alias_listed(state='5'):
+    responses.add(responses.POST, LIST, json={'key_details': [key_info(state)['key_info']], 'next_marker': '',
+                                              'truncated': 'false', 'total': 1})
 
 
 def actions():
@@ -100,7 +103,7 @@ def test_create_without_reread_builds_the_key_from_the_request(make_client):
     assert (key['key_id'], key['alias'], key['key_spec'], key['origin'], key['description']) == (
         KEY_ID, 'byok-1', 'AES_256', 'external', 'BYOK')
     assert (key['key_state'], key['key_state_name'], key['enabled'], key['domain_id']) == (
-        '5', 'pending_import', False, 'd' * 32)
+        '1', 'pending_activation', False, 'd' * 32)
     assert key['key_usage'] is None and key['default_key'] is False
 
 
@@ -122,7 +125,7 @@ def test_unclear_create_failure_that_created_nothing_creates_again(make_client, 
     key = _keys.create_key(client, 'byok-1', key_spec='AES_256', origin='external', reread=False)
 
     assert key['key_id'] == KEY_ID
-    assert actions() == ['create-key', 'describe-key', 'list-keys', 'create-key']
+    assert actions() == ['create-key', 'list-keys', 'create-key']
     bodies = [json.loads(call.request.body) for call in responses.calls if call.request.url == CREATE]
     assert bodies[0] == bodies[1]
     assert recorder.warnings == [
@@ -133,13 +136,12 @@ def test_unclear_create_failure_that_created_nothing_creates_again(make_client, 
 @responses.activate
 def test_unclear_create_failure_that_created_the_key_uses_it(make_client, recorder):
     responses.add(responses.POST, CREATE, body=requests.exceptions.ReadTimeout('read timed out'))
-    responses.add(responses.POST, DESCRIBE, json=key_info())
+    alias_listed()
     client = client_for(make_client, 3)
 
     key = _keys.create_key(client, 'byok-1', origin='external', reread=False)
 
-    assert actions() == ['create-key', 'describe-key']
-    assert json.loads(responses.calls[1].request.body) == {'key_id': 'alias/byok-1'}
+    assert actions() == ['create-key', 'list-keys']
     assert (key['key_id'], key['key_state']) == (KEY_ID, '5') and recorder.warnings == []
 
 
@@ -149,12 +151,12 @@ def test_create_again_meeting_the_alias_uses_the_key_an_earlier_attempt_made(mak
     alias_missing()
     responses.add(responses.POST, CREATE, status=400,
                   json={'error': {'error_code': 'KMS.1104', 'error_msg': 'alias exists'}})
-    responses.add(responses.POST, DESCRIBE, json=key_info())
+    alias_listed()
 
     key = _keys.create_key(client_for(make_client, 3), 'byok-1', origin='external')
 
     assert key['key_id'] == KEY_ID
-    assert actions() == ['create-key', 'describe-key', 'list-keys', 'create-key', 'describe-key']
+    assert actions() == ['create-key', 'list-keys', 'create-key', 'list-keys']
 
 
 @responses.activate
@@ -317,3 +319,225 @@ def test_state_fields():
     assert _keys.state_fields(None) == {}
     key = _keys.normalize_key({'key_id': KEY_ID, 'key_state': '2', 'expiration_time': '1893456000000'})
     assert _keys.state_fields(key) == {'key_state': '2', 'key_state_name': 'enabled', 'expiration_time': 1893456000}
+
+
+# ------------------------------------------------------------------------------ timestamps
+
+@pytest.mark.parametrize('value', [
+    1735689600, '1735689600', 1735689600.75, '1735689600.75',            # seconds
+    1735689600000, '1735689600000', '1735689600000.0',                   # milliseconds
+    1735689600000000, '1735689600000000', 1735689600123456,              # microseconds
+])
+def test_timestamps_in_seconds_milliseconds_and_microseconds(value):
+    assert _keys.epoch_seconds(value) == 1735689600
+
+
+@pytest.mark.parametrize('value,seconds', [
+    (10 ** 11, 10 ** 11),                   # the largest number read as seconds
+    (10 ** 11 + 1, 10 ** 8),                # the smallest read as milliseconds
+    (10 ** 15, 10 ** 12 if 10 ** 12 <= _keys.MAX_EXPIRATION_TIME else None),  # the largest milliseconds
+    (10 ** 15 + 1, 10 ** 9),                # the smallest read as microseconds (2001-09-09)
+    (1, 1),
+])
+def test_timestamp_unit_boundaries(value, seconds):
+    assert _keys.epoch_seconds(value) == seconds
+
+
+@pytest.mark.parametrize('value', [0, '0', '', None, True, '-1735689600', '1e9', '17356896OO', [1]])
+def test_timestamps_that_are_no_moment_are_none(value):
+    assert _keys.epoch_seconds(value) is None
+
+
+# ------------------------------------------------------------------------------ waiting for activation
+
+class ScriptedClient:
+    """A client answering describe-key from a list of states, recording sleeps."""
+
+    def __init__(self, *states):
+        self.states = list(states)
+        self.sleeps = []
+        self.calls = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+
+    def call(self, action, body=None, **kwargs):
+        self.calls.append(action)
+        return {'key_info': dict(key_info(self.states.pop(0))['key_info'], key_id=body['key_id'])}
+
+
+def pending(key_id=KEY_ID):
+    return _keys.normalize_key(dict(key_info('1')['key_info'], key_id=key_id))
+
+
+def test_usable_key_is_returned_without_a_call():
+    client = ScriptedClient()
+    key = _keys.normalize_key(key_info('5')['key_info'])
+    assert _keys.wait_until_usable(client, key, 60) is key and client.calls == [] and client.sleeps == []
+
+
+def test_pending_key_is_polled_with_doubling_pauses_up_to_three_seconds():
+    client = ScriptedClient('1', '1', '1', '1', '1', '1', '5')
+    key = _keys.wait_until_usable(client, pending(), 60)
+    assert key['key_state'] == '5' and client.calls == ['describe-key'] * 7
+    assert client.sleeps == [0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0]
+
+
+def test_wait_is_bounded_by_the_timeout_and_names_the_key():
+    client = ScriptedClient(*['1'] * 10)
+    with pytest.raises(KmsError) as caught:
+        _keys.wait_until_usable(client, pending(), 1)
+    assert client.sleeps == [0.2, 0.4, pytest.approx(0.4)]
+    assert caught.value.msg == ('Key %s is still pending activation (key state 1) after 1 seconds: KMS has not '
+                                'made the new key usable yet. Run the task again later, or raise wait_timeout.'
+                                % KEY_ID)
+
+
+def test_timeout_zero_does_not_wait():
+    client = ScriptedClient()
+    with pytest.raises(KmsError, match='after 0 seconds'):
+        _keys.wait_until_usable(client, pending(), 0)
+    assert client.calls == [] and client.sleeps == []
+
+
+def test_when_usable_costs_nothing_when_the_call_works():
+    client = ScriptedClient()
+    assert _keys.when_usable(client, KEY_ID, 60, lambda: 'answer') == 'answer' and client.calls == []
+
+
+def test_when_usable_waits_for_a_pending_key_and_calls_again():
+    client = ScriptedClient('1', '1', '2')
+    answers = [KmsError('refused', status=400, error_code='KMS.1301'), 'answer']
+
+    def call():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert _keys.when_usable(client, KEY_ID, 60, call) == 'answer'
+    assert client.calls == ['describe-key'] * 3 and client.sleeps == [0.2, 0.4]
+
+
+@pytest.mark.parametrize('state,code,timeout', [('2', 'KMS.1301', 60), ('1', 'KMS.0207', 60), ('1', 'KMS.1301', 0)])
+def test_when_usable_raises_other_failures_unchanged(state, code, timeout):
+    client = ScriptedClient(state)
+    error = KmsError('refused', status=400, error_code=code)
+
+    def call():
+        raise error
+
+    with pytest.raises(KmsError) as caught:
+        _keys.when_usable(client, KEY_ID, timeout, call)
+    assert caught.value is error and client.sleeps == []
+
+
+# ------------------------------------------------------------------------------ list-keys on both clouds
+
+OTC_ENTRY = dict((name, value) for name, value in key_info('2')['key_info'].items()
+                 if name not in ('key_spec', 'key_usage'))
+REFUSED = {'error': {'error_code': 'KMS.0308', 'error_msg': 'the parameter key_spec is not defined for list-keys'}}
+
+
+def list_bodies():
+    return [json.loads(call.request.body) for call in responses.calls if call.request.url == LIST]
+
+
+@responses.activate
+def test_key_spec_all_refused_is_dropped_once_for_the_life_of_the_client(make_client):
+    page = {'key_details': [OTC_ENTRY], 'next_marker': '1', 'truncated': 'true', 'total': 2}
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    responses.add(responses.POST, LIST, json=page)
+    responses.add(responses.POST, LIST, json=dict(page, next_marker='', truncated='false'))
+    responses.add(responses.POST, LIST, json=dict(page, next_marker='', truncated='false'))
+    client = client_for(make_client, 0)
+
+    assert len(_keys.list_keys(client)) == 2
+    assert len(_keys.list_keys(client)) == 1
+    bodies = list_bodies()
+    assert bodies[0]['key_spec'] == 'ALL' and all('key_spec' not in body for body in bodies[1:])
+    assert [body.get('marker') for body in bodies] == [None, None, '1', None]
+
+
+@responses.activate
+def test_key_spec_all_is_always_sent_to_huawei_cloud(make_client):
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    client = make_client(auth_token='T', project_id=PROJECT_ID, retries=0, cloud_provider='huaweicloud',
+                         kms_endpoint=KMS)
+
+    with pytest.raises(KmsError) as caught:
+        _keys.list_keys(client)
+    assert caught.value.error_code == 'KMS.0308' and list_bodies() == [{'limit': '100', 'key_spec': 'ALL'}]
+
+
+@responses.activate
+def test_other_list_failures_are_not_repeated(make_client):
+    responses.add(responses.POST, LIST, status=403, json={'error': {'error_code': 'KMS.0306', 'error_msg': 'no'}})
+    with pytest.raises(KmsError):
+        _keys.list_keys(client_for(make_client, 0))
+    assert len(list_bodies()) == 1
+
+
+@responses.activate
+def test_alias_found_in_an_entry_without_key_spec_is_described_once(make_client):
+    other = dict(OTC_ENTRY, key_id='aaaaaaaa-0000-0000-0000-000000000000', key_alias='other')
+    responses.add(responses.POST, LIST, json={'key_details': [other, OTC_ENTRY], 'truncated': 'false'})
+    responses.add(responses.POST, DESCRIBE, json=key_info('2'))
+
+    key = _keys.find_key_by_alias(client_for(make_client, 0), 'alias/byok-1')
+
+    assert key['key_spec'] == 'AES_256' and key['key_usage'] == 'ENCRYPT_DECRYPT'
+    assert actions() == ['list-keys', 'describe-key']
+    assert json.loads(responses.calls[1].request.body) == {'key_id': KEY_ID}
+
+
+@responses.activate
+def test_complete_list_entries_are_not_described(make_client):
+    alias_listed('2')
+    key = _keys.find_key_by_alias(client_for(make_client, 0), 'byok-1')
+    assert key['key_spec'] == 'AES_256' and actions() == ['list-keys']
+
+
+@responses.activate
+def test_key_spec_filter_describes_only_entries_that_lack_it_and_pass_the_rest(make_client):
+    deleted = dict(OTC_ENTRY, key_id='aaaaaaaa-0000-0000-0000-000000000000', key_state='4')
+    rsa = dict(key_info('2')['key_info'], key_id='bbbbbbbb-0000-0000-0000-000000000000', key_spec='RSA_2048')
+    responses.add(responses.POST, LIST, json={'key_details': [OTC_ENTRY, deleted, rsa], 'truncated': 'false'})
+    responses.add(responses.POST, DESCRIBE, json=key_info('2'))
+
+    keys = _keys.list_keys(client_for(make_client, 0), key_state='2', key_spec='AES_256')
+
+    assert [key['key_id'] for key in keys] == [KEY_ID] and actions() == ['list-keys', 'describe-key']
+
+
+def public_pem():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@responses.activate
+def test_public_key_of_an_alias_is_asked_by_key_id(make_client):
+    responses.add(responses.POST, LIST, json={'key_details': [dict(key_info('2')['key_info'], key_spec='RSA_2048')],
+                                              'truncated': 'false'})
+    responses.add(responses.POST, kms_url('get-publickey'), json={'key_id': KEY_ID, 'public_key': public_pem()})
+
+    result = _keys.get_public_key(client_for(make_client, 0), 'alias/byok-1')
+
+    assert result['key_id'] == KEY_ID and actions() == ['list-keys', 'get-publickey']
+    assert json.loads(responses.calls[1].request.body) == {'key_id': KEY_ID}
+
+
+@responses.activate
+def test_invalid_parameter_that_is_not_about_key_spec_is_not_remembered(make_client):
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    responses.add(responses.POST, LIST, json=EMPTY_LIST)
+    client = client_for(make_client, 0)
+
+    with pytest.raises(KmsError):
+        _keys.list_keys(client)
+    assert _keys.list_keys(client) == []
+    assert ['key_spec' in body for body in list_bodies()] == [True, False, True]

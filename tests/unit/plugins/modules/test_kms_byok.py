@@ -17,6 +17,8 @@ import uuid
 import pytest
 import responses
 
+from unittest import mock
+
 from ansible_collections.dew.kms.plugins.modules import kms_byok
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
     AUTH, ENDPOINT, IMPORT_TOKEN, PROJECT_ID, TOKEN, key_info, private_pem, run_module)
@@ -42,6 +44,10 @@ class Kms:
         self.fail = {}
         self.public_keys = {}   # key_id -> PEM of the key pair KMS holds
         self.hook = None
+        self.quota = None           # keys per project; create-key answers KMS.1105 beyond it
+        self.otc_listing = False    # list entries without key_spec and key_usage, as OTC lists
+        self.activation = 0         # describe-key answers a new key shows state 1 (pending activation)
+        self.pending = {}           # key_id -> describe-key answers left in state 1
         self.lock = threading.Lock()
         for action in ('list-keys', 'describe-key', 'create-key', 'get-parameters-for-import',
                        'import-key-material', 'encrypt-data', 'decrypt-data', 'get-publickey'):
@@ -76,17 +82,26 @@ class Kms:
 
     def list_keys(self, body):
         details = list(self.keys.values())
+        if self.otc_listing:
+            details = [dict((name, value) for name, value in info.items() if name not in ('key_spec', 'key_usage'))
+                       for info in details]
         return 200, {'keys': [k['key_id'] for k in details], 'key_details': details,
                      'next_marker': '', 'truncated': 'false', 'total': len(details)}
 
     def describe_key(self, body):
         if body['key_id'] not in self.keys:
             return 404, {'error': {'error_code': 'KMS.0207', 'error_msg': 'not found'}}
-        return 200, {'key_info': self.keys[body['key_id']]}
+        with self.lock:
+            pending = self.pending.get(body['key_id'], 0)
+            self.pending[body['key_id']] = max(0, pending - 1)
+        return 200, {'key_info': dict(self.keys[body['key_id']], key_state='1') if pending else self.keys[body['key_id']]}
 
     def create_key(self, body):
         with self.lock:
+            if self.quota is not None and len(self.keys) >= self.quota:
+                return 400, {'error': {'error_code': 'KMS.1105', 'error_msg': 'quota of %d keys' % self.quota}}
             key_id = self.key(body['key_alias'], spec=body.get('key_spec', 'AES_256'), origin=body['origin'])
+            self.pending[key_id] = self.activation
         return 200, {'key_info': {'key_id': key_id, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}}
 
     def get_parameters_for_import(self, body):
@@ -126,7 +141,7 @@ def kms(wrapping_key):
         yield Kms(rsps, wrapping_key)
 
 
-MODULE_OPTIONS = ('verify', 'create_missing', 'max_workers', 'wrapping_algorithm')
+MODULE_OPTIONS = ('verify', 'create_missing', 'max_workers', 'wrapping_algorithm', 'cloud_provider', 'wait_timeout')
 
 
 def run(keys, **kwargs):
@@ -163,8 +178,9 @@ def test_first_run_creates_imports_and_lists_once(kms):
     assert results[0]['key_id'] == existing
     assert all(r['key_state'] == '2' and r['key_state_name'] == 'enabled' for r in results)
     assert all(r['verified'] is None and r['error'] is None for r in results)
-    # one listing for all aliases, no describe; per key parameters + import, plus create for new keys
-    assert kms.count('list-keys') == 1 and kms.count('describe-key') == 0
+    # one listing for all aliases; per key parameters + import, plus create and one describe (is
+    # it still pending activation?) for new keys
+    assert kms.count('list-keys') == 1 and kms.count('describe-key') == 2
     assert (kms.count('create-key'), kms.count('get-parameters-for-import'), kms.count('import-key-material')) == (2, 3, 3)
     assert [kms.unwrap(r['key_id']) for r in results] == [base64.b64decode(m) for m in materials]
     assert [b for a, b in kms.calls if a == 'create-key'][0]['origin'] == 'external'
@@ -228,7 +244,7 @@ def test_symmetric_verification_round_trip(kms):
     result = run([{'alias': 'app', 'key_material': material()}], verify=True)
 
     assert result['results'][0]['verified'] is True
-    assert kms.count('describe-key') == 1
+    assert kms.count('describe-key') == 2  # after create-key (pending activation?) and to verify
     probe = [b for a, b in kms.calls if a == 'encrypt-data'][0]['plain_text']
     assert [b for a, b in kms.calls if a == 'decrypt-data'][0]['cipher_text'] and len(probe) == 32
 
@@ -517,3 +533,74 @@ def test_argument_rules(kms, entry, expected):
     result = run([entry])
 
     assert result['failed'] and expected in result['msg'] and kms.calls == []
+
+
+# ------------------------------------------------------------------------------ both clouds
+
+def test_quota_stops_creating_keys_and_the_others_proceed(kms):
+    existing = kms.key('app-1')
+    kms.quota = 2
+
+    result = run([{'alias': 'app-%d' % i, 'key_material': material()} for i in range(1, 5)], max_workers=1)
+
+    assert result['failed']
+    results = result['results']
+    assert [r['action'] for r in results] == ['imported', 'created+imported', 'failed', 'failed']
+    assert results[0]['key_id'] == existing and results[1]['key_state'] == '2'
+    assert results[2]['error_code'] == 'KMS.1105' and 'quota of customer keys (100 keys per project unless raised' in results[2]['error']
+    assert results[3]['error'] == (
+        'Key app-4 was not created: key quota reached (create-key answered KMS.1105 for another key of this task). '
+        'Schedule deletion of keys that are no longer used, or ask the cloud provider for a higher key quota, '
+        'then run the task again.')
+    assert kms.count('create-key') == 2
+    assert result['msg'].startswith('2 of 4 keys failed (app-3, app-4).')
+
+
+def test_new_keys_pending_activation_and_otc_list_entries(kms):
+    existing = kms.key('app-1', state='2')
+    kms.otc_listing = True
+    kms.activation = 2
+
+    with mock.patch('time.sleep') as sleep:
+        result = run([{'alias': 'app-1', 'key_material': material()}, {'alias': 'app-2', 'key_material': material()}],
+                     max_workers=1)
+
+    assert not result['failed'] and [r['action'] for r in result['results']] == ['unchanged', 'created+imported']
+    assert result['results'][0]['key_id'] == existing and result['results'][0]['key_spec'] == 'AES_256'
+    # the listed key is described once (no key_spec in the entry); the new one until it is usable
+    described = [body['key_id'] for action, body in kms.calls if action == 'describe-key']
+    assert described.count(existing) == 1 and len(described) == 4
+    assert [call.args[0] for call in sleep.call_args_list] == [0.2, 0.4]
+
+
+def test_new_key_that_stays_pending_activation_fails_only_itself(kms):
+    kms.key('app-1')
+    kms.activation = 100
+
+    with mock.patch('time.sleep'):
+        result = run([{'alias': 'app-1', 'key_material': material()}, {'alias': 'app-2', 'key_material': material()}],
+                     wait_timeout=1)
+
+    first, second = result['results']
+    assert result['failed'] and first['action'] == 'imported'
+    assert second['action'] == 'failed' and second['changed'] is True
+    assert 'is still pending activation (key state 1) after 1 seconds' in second['error']
+
+
+def test_alias_prefix_names_the_same_key(kms):
+    existing = kms.key('app-1', state='2')
+
+    result = run([{'alias': 'alias/app-1', 'key_material': material()}, {'alias': 'alias/app-2', 'key_material': material()}])
+
+    assert not result['failed'] and [r['alias'] for r in result['results']] == ['app-1', 'app-2']
+    assert result['results'][0]['key_id'] == existing
+    assert [body['key_alias'] for action, body in kms.calls if action == 'create-key'] == ['app-2']
+
+
+def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
+    result = run([{'alias': 'app-1', 'key_material': material()}], cloud_provider='huaweicloud',
+                 wrapping_algorithm='RSAES_OAEP_SHA_1')
+
+    assert result['failed'] and kms.calls == []
+    assert result['msg'] == ('wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use '
+                             'RSAES_OAEP_SHA_256.')

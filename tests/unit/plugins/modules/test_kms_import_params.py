@@ -10,6 +10,8 @@ import datetime
 
 import pytest
 
+from unittest import mock
+
 from ansible_collections.dew.kms.plugins.modules import kms_import_params
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import AUTH, IMPORT_TOKEN, KEY_ID, run_module
 
@@ -33,14 +35,14 @@ def test_returns_parameters_unchanged_also_in_check_mode(kms, import_params, che
     assert result['expiration_date'] == expected.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def test_alias_is_resolved_first(kms, import_params):
-    kms.describe(state='5')
+def test_alias_is_resolved_first_through_the_listing(kms, import_params):
+    kms.listed(state='5')
     import_params(kms)
 
     result = run({'key_id': 'alias/unit-key'})
 
     assert result['key_id'] == KEY_ID
-    assert kms.actions() == ['describe-key', 'get-parameters-for-import']
+    assert kms.actions() == ['list-keys', 'get-parameters-for-import']
     assert kms.bodies('get-parameters-for-import')[0]['key_id'] == KEY_ID
 
 
@@ -70,6 +72,7 @@ def test_bad_input(kms, args, expected):
 ])
 def test_service_refusal_is_explained(kms, code, expected):
     kms.add('get-parameters-for-import', status=400, error=code)
+    kms.describe(state='2')  # a wrong-state answer: is the key pending activation? No.
 
     result = run({'key_id': KEY_ID})
 
@@ -83,3 +86,24 @@ def test_unknown_key(kms):
     result = run({'key_id': KEY_ID})
 
     assert result['failed'] and result['status'] == 404 and result['error_code'] == 'KMS.0207'
+
+
+def test_key_pending_activation_is_awaited_then_asked_again(kms, import_params):
+    kms.add('get-parameters-for-import', status=400, error='KMS.0310')
+    kms.describe(state='1')
+    kms.describe(state='5')
+    import_params(kms)
+
+    with mock.patch('time.sleep') as sleep:
+        result = run({'key_id': KEY_ID})
+
+    assert not result['failed'] and result['import_token'] == IMPORT_TOKEN
+    assert [call.args[0] for call in sleep.call_args_list] == [0.2]
+    assert kms.actions() == ['get-parameters-for-import', 'describe-key', 'describe-key', 'get-parameters-for-import']
+
+
+def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
+    result = run({'key_id': KEY_ID, 'cloud_provider': 'huaweicloud', 'wrapping_algorithm': 'RSAES_OAEP_SHA_1'})
+
+    assert result['failed'] and kms.actions() == []
+    assert result['msg'] == 'wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use RSAES_OAEP_SHA_256.'

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from unittest import mock
+
 from ansible_collections.dew.kms.plugins.modules import kms_key
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import AUTH, KEY_ID, key_info, run_module
 
@@ -23,8 +25,12 @@ def run(args, **kwargs):
 
 
 def alias_missing(kms):
-    kms.not_found()
     kms.add('list-keys', EMPTY_LIST)
+
+
+def listed(kms, **info):
+    """The alias is found by listing the keys (entries with every field, as Huawei Cloud lists)."""
+    kms.add('list-keys', {'key_details': [key_info(**info)], 'next_marker': '', 'truncated': 'false', 'total': 1})
 
 
 def test_creates_a_missing_key_by_alias(kms):
@@ -35,7 +41,7 @@ def test_creates_a_missing_key_by_alias(kms):
     result = run({'alias': 'unit-key', 'origin': 'external', 'description': 'BYOK key'}, diff=True)
 
     assert result['changed'] and result['key']['key_state_name'] == 'pending_import'
-    assert kms.actions() == ['describe-key', 'list-keys', 'create-key', 'describe-key']
+    assert kms.actions() == ['list-keys', 'create-key', 'describe-key']
     assert kms.bodies('create-key') == [{'key_alias': 'unit-key', 'origin': 'external', 'key_description': 'BYOK key'}]
     assert kms.bodies('list-keys')[0]['key_spec'] == 'ALL'
     assert result['diff']['before'] == {} and result['diff']['after']['key_id'] == KEY_ID
@@ -51,8 +57,7 @@ def test_create_after_a_server_error_is_settled_by_the_alias(kms):
     result = run({'alias': 'unit-key', 'retries': 1})
 
     assert not result['failed'] and result['changed'] and result['key']['key_id'] == KEY_ID
-    assert kms.actions() == ['describe-key', 'list-keys', 'create-key', 'describe-key', 'list-keys', 'create-key',
-                             'describe-key']
+    assert kms.actions() == ['list-keys', 'create-key', 'list-keys', 'create-key', 'describe-key']
     assert result['warnings'] == ['create-key for alias unit-key failed with HTTP 503 KMS.0104; no key has the '
                                   'alias, so it is created again (attempt 2 of 2).']
 
@@ -60,12 +65,12 @@ def test_create_after_a_server_error_is_settled_by_the_alias(kms):
 def test_create_that_went_through_despite_a_server_error_is_found_by_alias(kms):
     alias_missing(kms)
     kms.add('create-key', status=502, error='APIGW.0201')
-    kms.describe(state='2', origin='kms')
+    listed(kms, state='2', origin='kms')
 
     result = run({'alias': 'unit-key', 'retries': 3})
 
     assert not result['failed'] and result['changed'] and result['key']['key_id'] == KEY_ID
-    assert kms.actions() == ['describe-key', 'list-keys', 'create-key', 'describe-key']
+    assert kms.actions() == ['list-keys', 'create-key', 'list-keys']
     assert result['warnings'] == []
 
 
@@ -93,16 +98,15 @@ def test_create_disabled(kms):
 
 
 def test_existing_key_that_matches_is_one_call(kms):
-    kms.describe(state='2', origin='kms', description='d')
+    listed(kms, state='2', origin='kms', description='d')
 
     result = run({'alias': 'unit-key', 'origin': 'kms', 'key_spec': 'AES_256', 'description': 'd', 'enabled': True})
 
-    assert not result['changed'] and kms.actions() == ['describe-key']
+    assert not result['changed'] and kms.actions() == ['list-keys']
     assert result['key']['creation_date'] == 1735689600
 
 
-def test_alias_lookup_falls_back_to_listing_when_describe_refuses_aliases(kms):
-    kms.add('describe-key', status=400, error='KMS.0205')
+def test_alias_lookup_lists_every_page_and_never_describes_by_alias(kms):
     kms.add('list-keys', {'key_details': [key_info(key_id='aaaaaaaa-0000-0000-0000-000000000000', alias='other')],
                           'next_marker': '1', 'truncated': 'true', 'total': 2})
     kms.add('list-keys', {'key_details': [key_info(state='2', origin='kms')], 'next_marker': '', 'truncated': 'false',
@@ -112,6 +116,7 @@ def test_alias_lookup_falls_back_to_listing_when_describe_refuses_aliases(kms):
 
     assert not result['changed'] and result['key']['key_id'] == KEY_ID
     assert [body.get('marker') for body in kms.bodies('list-keys')] == [None, '1']
+    assert 'describe-key' not in kms.actions()
 
 
 def test_description_change_with_diff(kms):
@@ -171,11 +176,11 @@ def test_enabled_ignored_with_warning_while_pending_import(kms):
     ({'key_usage': 'SIGN_VERIFY', 'key_spec': 'RSA_4096'}, 'cannot change key_spec and key_usage'),
 ])
 def test_immutable_attributes(kms, args, expected):
-    kms.describe(state='5')
+    listed(kms, state='5')
 
     result = run(dict(args, alias='unit-key'))
 
-    assert result['failed'] and expected in result['msg'] and kms.actions() == ['describe-key']
+    assert result['failed'] and expected in result['msg'] and kms.actions() == ['list-keys']
 
 
 def test_absent_schedules_deletion(kms):
@@ -190,17 +195,17 @@ def test_absent_schedules_deletion(kms):
 
 
 def test_absent_check_mode(kms):
-    kms.describe(state='5')
+    listed(kms, state='5')
 
     result = run({'alias': 'unit-key', 'state': 'absent'}, check_mode=True)
 
-    assert result['changed'] and kms.actions() == ['describe-key'] and result['key']['key_state'] == '4'
+    assert result['changed'] and kms.actions() == ['list-keys'] and result['key']['key_state'] == '4'
 
 
 @pytest.mark.parametrize('found', [False, True], ids=['missing', 'pending-deletion'])
 def test_absent_is_idempotent(kms, found):
     if found:
-        kms.describe(state='4', scheduled='1738281600000')
+        listed(kms, state='4', scheduled='1738281600000')
     else:
         alias_missing(kms)
 
@@ -217,31 +222,45 @@ def test_pending_days_out_of_range(kms, days):
 
 
 def test_present_on_pending_deletion_needs_cancel_deletion(kms):
-    kms.describe(state='4', scheduled='1738281600000')
+    listed(kms, state='4', scheduled='1738281600000')
 
     result = run({'alias': 'unit-key'})
 
     assert result['failed'] and 'Set cancel_deletion=true' in result['msg'] and '2025-01-31T00:00:00Z' in result['msg']
-    assert kms.actions() == ['describe-key']
+    assert kms.actions() == ['list-keys']
 
 
 def test_cancel_deletion_then_enable(kms):
-    kms.describe(state='4', origin='kms', scheduled='1738281600000')
+    listed(kms, state='4', origin='kms', scheduled='1738281600000')
     kms.add('cancel-key-deletion', {'key_id': KEY_ID, 'key_state': '3'})
+    kms.describe(state='3', origin='kms')
     kms.add('enable-key', {'key_info': {'key_id': KEY_ID, 'key_state': '2'}})
     kms.describe(state='2', origin='kms')
 
     result = run({'alias': 'unit-key', 'cancel_deletion': True, 'enabled': True})
 
-    assert result['changed'] and kms.actions() == ['describe-key', 'cancel-key-deletion', 'enable-key', 'describe-key']
+    assert result['changed'] and kms.actions() == ['list-keys', 'cancel-key-deletion', 'describe-key', 'enable-key',
+                                                   'describe-key']
+
+
+def test_cancel_deletion_of_external_key_without_material_does_not_enable_it(kms):
+    kms.describe(state='4', scheduled='1738281600000')
+    kms.add('cancel-key-deletion', {'key_id': KEY_ID, 'key_state': '5'})
+    kms.describe(state='5')
+    kms.describe(state='5')
+
+    result = run({'key_id': KEY_ID, 'cancel_deletion': True, 'enabled': True})
+
+    assert not result['failed'] and result['changed'] and result['key']['key_state_name'] == 'pending_import'
+    assert 'enable-key' not in kms.actions() and 'waits for its key material' in result['warnings'][0]
 
 
 def test_cancel_deletion_check_mode(kms):
-    kms.describe(state='4', origin='kms', scheduled='1738281600000')
+    listed(kms, state='4', origin='kms', scheduled='1738281600000')
 
     result = run({'alias': 'unit-key', 'cancel_deletion': True}, check_mode=True)
 
-    assert result['changed'] and kms.actions() == ['describe-key']
+    assert result['changed'] and kms.actions() == ['list-keys']
     assert result['key']['key_state_name'] == 'disabled' and result['key']['scheduled_deletion_date'] is None
 
 
@@ -282,3 +301,73 @@ def test_module_process_does_not_import_cryptography():
     output = subprocess.check_output([sys.executable, '-c', code],
                                      env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert output.strip() == b'[]'
+
+
+@pytest.mark.parametrize('alias', ['alias/unit-key', 'unit-key'])
+def test_alias_prefix_names_the_same_key_and_is_never_created(kms, alias):
+    alias_missing(kms)
+    kms.add('create-key', {'key_info': {'key_id': KEY_ID, 'domain_id': 'd'}})
+    kms.describe(state='2', origin='kms')
+
+    result = run({'alias': alias})
+
+    assert not result['failed'] and kms.bodies('create-key') == [{'key_alias': 'unit-key'}]
+
+
+def test_list_entry_without_key_spec_is_described_before_comparing(kms):
+    entry = dict((name, value) for name, value in key_info(state='2', origin='kms').items()
+                 if name not in ('key_spec', 'key_usage'))
+    kms.add('list-keys', {'key_details': [entry], 'next_marker': '', 'truncated': 'false', 'total': 1})
+    kms.describe(state='2', origin='kms')
+
+    result = run({'alias': 'unit-key', 'key_spec': 'AES_256'})
+
+    assert not result['failed'] and not result['changed'] and kms.actions() == ['list-keys', 'describe-key']
+
+
+def test_new_key_is_awaited_while_pending_activation_before_it_is_disabled(kms):
+    alias_missing(kms)
+    kms.add('create-key', {'key_info': {'key_id': KEY_ID}})
+    kms.describe(state='1', origin='kms')
+    kms.describe(state='1', origin='kms')
+    kms.describe(state='2', origin='kms')
+    kms.add('disable-key', {'key_info': {'key_id': KEY_ID, 'key_state': '3'}})
+    kms.describe(state='3', origin='kms')
+
+    with mock.patch('time.sleep') as sleep:
+        result = run({'alias': 'unit-key', 'enabled': False})
+
+    assert not result['failed'] and result['key']['enabled'] is False
+    assert [call.args[0] for call in sleep.call_args_list] == [0.2, 0.4]
+    assert kms.actions() == ['list-keys', 'create-key', 'describe-key', 'describe-key', 'describe-key',
+                             'disable-key', 'describe-key']
+
+
+def test_key_that_stays_pending_activation_fails_after_wait_timeout(kms):
+    for dummy in range(6):
+        kms.describe(state='1', origin='kms')
+
+    with mock.patch('time.sleep') as sleep:
+        result = run({'key_id': KEY_ID, 'enabled': False, 'wait_timeout': 2})
+
+    assert result['failed'] and result['msg'] == (
+        'Key %s is still pending activation (key state 1) after 2 seconds: KMS has not made the new key usable '
+        'yet. Run the task again later, or raise wait_timeout.' % KEY_ID)
+    assert sum(call.args[0] for call in sleep.call_args_list) == pytest.approx(2.0)
+    assert 'disable-key' not in kms.actions()
+
+
+def test_wait_timeout_zero_does_not_wait(kms):
+    kms.describe(state='1', origin='kms')
+
+    with mock.patch('time.sleep') as sleep:
+        result = run({'key_id': KEY_ID, 'enabled': False, 'wait_timeout': 0})
+
+    assert result['failed'] and 'after 0 seconds' in result['msg'] and not sleep.called
+    assert kms.actions() == ['describe-key']
+
+
+def test_negative_wait_timeout_is_refused_before_any_call(kms):
+    result = run({'key_id': KEY_ID, 'wait_timeout': -1})
+
+    assert result['failed'] and 'wait_timeout must be 0' in result['msg'] and kms.actions() == []

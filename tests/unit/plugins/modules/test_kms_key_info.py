@@ -35,13 +35,14 @@ def test_one_key_by_id_is_normalised(kms):
         'scheduled_deletion_date': None, 'default_key': False, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}]
 
 
-def test_one_key_by_alias(kms):
-    kms.describe(state='3')
+@pytest.mark.parametrize('alias', ['unit-key', 'alias/unit-key'])
+def test_one_key_by_alias_through_the_listing(kms, alias):
+    kms.add('list-keys', page([key_info(key_id=OTHER_KEY_ID, alias='other'), key_info(state='3')]))
 
-    result = run({'alias': 'unit-key'})
+    result = run({'alias': alias})
 
     assert [key['key_id'] for key in result['kms_keys']] == [KEY_ID]
-    assert kms.bodies('describe-key') == [{'key_id': 'alias/unit-key'}]
+    assert kms.actions() == ['list-keys']
 
 
 @pytest.mark.parametrize('args', [{'key_id': KEY_ID}, {'key_id': 'alias/nothing'}, {'alias': 'nothing'}])
@@ -111,3 +112,30 @@ def test_token_refused(kms):
     result = run({})
 
     assert result['failed'] and result['status'] == 403 and 'token has expired' in result['msg']
+
+
+def otc_entry(**info):
+    """A list-keys entry as OTC answers: no key_spec, no key_usage."""
+    return dict((name, value) for name, value in key_info(**info).items() if name not in ('key_spec', 'key_usage'))
+
+
+def test_otc_entries_are_described_only_for_the_keys_returned(kms):
+    kms.add('list-keys', page([otc_entry(alias='app-one', state='2'),
+                               otc_entry(key_id=OTHER_KEY_ID, alias='db-one', state='2')]))
+    kms.describe(alias='app-one', state='2', spec='RSA_2048', usage='SIGN_VERIFY')
+
+    result = run({'alias_pattern': 'app-*'})
+
+    assert [(key['alias'], key['key_spec'], key['key_usage']) for key in result['kms_keys']] == [
+        ('app-one', 'RSA_2048', 'SIGN_VERIFY')]
+    assert kms.actions() == ['list-keys', 'describe-key'] and kms.bodies('describe-key') == [{'key_id': KEY_ID}]
+
+
+def test_refused_key_spec_field_is_left_out_and_listed_again(kms):
+    kms.add('list-keys', status=400, error='KMS.0308')
+    kms.add('list-keys', page([key_info(alias='app-one', state='2')]))
+
+    result = run({})
+
+    assert [key['alias'] for key in result['kms_keys']] == ['app-one']
+    assert kms.bodies('list-keys') == [{'limit': '100', 'key_spec': 'ALL'}, {'limit': '100'}]

@@ -11,6 +11,8 @@ import json
 import os
 
 import pytest
+
+from unittest import mock
 import requests
 
 from ansible_collections.dew.kms.plugins.modules import kms_key_material
@@ -101,15 +103,15 @@ def test_material_from_file(kms, import_params, unwrap, tmp_path, content):
     assert 'expiration_time' not in kms.bodies('import-key-material')[0]
 
 
-def test_alias_reference_is_described_by_alias(kms, import_params):
-    kms.describe(state='5')
+def test_alias_reference_is_resolved_through_the_listing(kms, import_params):
+    kms.listed(state='5')
     import_params(kms)
     kms.add('import-key-material', {})
 
     result = run({'key_id': 'alias/unit-key', 'key_material': MATERIAL_B64})
 
     assert result['changed']
-    assert kms.bodies('describe-key') == [{'key_id': 'alias/unit-key'}]
+    assert kms.actions() == ['list-keys', 'get-parameters-for-import', 'import-key-material']
     assert kms.bodies('import-key-material')[0]['key_id'] == KEY_ID
 
 
@@ -408,7 +410,6 @@ def test_iso_expiration_time(kms, import_params):
 @pytest.mark.parametrize('info,expected', [
     ({'origin': 'kms', 'state': '2'}, 'has origin kms: key material can only be imported into a key created with origin external'),
     ({'state': '4'}, 'is pending deletion: cancel the deletion first'),
-    ({'state': '1'}, 'is in state 1 (pending_activation)'),
     ({'default': '1', 'alias': 'obs/default'}, 'is a Default Master Key'),
 ])
 def test_wrong_key_is_refused_after_describe(kms, info, expected):
@@ -429,13 +430,44 @@ def test_unknown_key(kms):
 
 
 def test_alias_not_found(kms):
-    kms.not_found()
     kms.add('list-keys', {'keys': [], 'key_details': [], 'next_marker': '', 'truncated': 'false', 'total': 0})
 
     result = run({'key_id': 'alias/missing', 'key_material': MATERIAL_B64})
 
     assert result['failed'] and 'No KMS key has the alias missing' in result['msg']
-    assert kms.actions() == ['describe-key', 'list-keys']
+    assert kms.actions() == ['list-keys']
+
+
+def test_key_pending_activation_is_awaited_before_the_import(kms, import_params):
+    kms.describe(state='1')
+    kms.describe(state='1')
+    kms.describe(state='5')
+    import_params(kms)
+    kms.add('import-key-material', {})
+
+    with mock.patch('time.sleep') as sleep:
+        result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64})
+
+    assert not result['failed'] and result['changed']
+    assert [call.args[0] for call in sleep.call_args_list] == [0.2, 0.4]
+    assert kms.actions() == ['describe-key'] * 3 + ['get-parameters-for-import', 'import-key-material']
+
+
+def test_key_still_pending_activation_fails_naming_it(kms):
+    kms.describe(state='1')
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'wait_timeout': 0})
+
+    assert result['failed'] and 'Key %s is still pending activation (key state 1)' % KEY_ID in result['msg']
+    assert kms.actions() == ['describe-key']
+
+
+def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'cloud_provider': 'huaweicloud',
+                  'wrapping_algorithm': 'RSAES_PKCS1_V1_5'})
+
+    assert result['failed'] and kms.actions() == []
+    assert 'RSAES_PKCS1_V1_5 is not offered by Huawei Cloud KMS' in result['msg']
 
 
 # ------------------------------------------------------------------------------ pre-wrapped input

@@ -13,6 +13,8 @@ import stat
 
 import pytest
 
+from unittest import mock
+
 from ansible_collections.dew.kms.plugins.modules import kms_public_key
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import AUTH, KEY_ID, key_info, run_module
 
@@ -133,26 +135,39 @@ def test_der_format(kms, rsa_key, tmp_path):
     assert first['diff']['after'] == 'DER, sha256 %s\n' % hashlib.sha256(rsa_key[0]).hexdigest()
 
 
-def test_alias_answered_directly(kms, rsa_key, tmp_path):
+def test_alias_is_resolved_through_the_listing(kms, rsa_key, tmp_path):
+    kms.listed(key_info(alias='signing', state='2', spec='RSA_3072', origin='kms'))
     answer(kms, rsa_key[2])
 
     result = run({'key_id': 'alias/signing'}, tmp_path)
 
-    assert result['key_id'] == KEY_ID and kms.actions() == ['get-publickey']
+    assert not result['failed'] and result['key_spec'] == 'RSA_3072' and result['key_id'] == KEY_ID
+    assert kms.actions() == ['list-keys', 'get-publickey']
+    assert kms.bodies('get-publickey') == [{'key_id': KEY_ID}]
 
 
-def test_alias_refused_is_resolved_and_asked_again(kms, rsa_key, tmp_path):
-    kms.add('get-publickey', status=400, error='KMS.0205')
-    kms.add('describe-key', status=400, error='KMS.0205')
-    kms.add('list-keys', {'key_details': [key_info(alias='signing', state='2', spec='RSA_3072', origin='kms')],
-                          'next_marker': '', 'truncated': 'false', 'total': 1})
+def test_key_pending_activation_is_awaited_then_asked_again(kms, rsa_key, tmp_path):
+    kms.add('get-publickey', status=400, error='KMS.1301')
+    kms.describe(state='1', spec='RSA_3072', origin='kms')
+    kms.describe(state='2', spec='RSA_3072', origin='kms')
     answer(kms, rsa_key[2])
 
-    result = run({'key_id': 'alias/signing'}, tmp_path)
+    with mock.patch('time.sleep') as sleep:
+        result = run({'key_id': KEY_ID}, tmp_path)
 
     assert not result['failed'] and result['key_spec'] == 'RSA_3072'
-    assert kms.actions() == ['get-publickey', 'describe-key', 'list-keys', 'get-publickey']
-    assert kms.bodies('get-publickey')[1] == {'key_id': KEY_ID}
+    assert [call.args[0] for call in sleep.call_args_list] == [0.2]
+    assert kms.actions() == ['get-publickey', 'describe-key', 'describe-key', 'get-publickey']
+
+
+def test_wrong_state_of_a_usable_key_is_not_awaited(kms, tmp_path):
+    kms.add('get-publickey', status=400, error='KMS.1301')
+    kms.describe(state='3', spec='RSA_3072', origin='kms')
+
+    result = run({'key_id': KEY_ID}, tmp_path)
+
+    assert result['failed'] and result['error_code'] == 'KMS.1301'
+    assert kms.actions() == ['get-publickey', 'describe-key']
 
 
 def test_symmetric_key_has_no_public_key(kms, tmp_path):

@@ -76,6 +76,12 @@ class FakeKms:
     def describe(self, **info):
         self.add('describe-key', {'key_info': key_info(**info)})
 
+    def listed(self, *infos, **info):
+        """One list-keys page holding these key_info objects (or one made from ``info``)."""
+        details = list(infos) or [key_info(**info)]
+        self.add('list-keys', {'key_details': details, 'next_marker': '', 'truncated': 'false',
+                               'total': len(details)})
+
     def not_found(self, action='describe-key'):
         self.add(action, status=404, error='KMS.0207')
 
