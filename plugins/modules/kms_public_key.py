@@ -60,7 +60,10 @@ options:
     default: false
 attributes:
   check_mode:
-    details: In check mode the module reads the key and reports whether O(dest) would change, without writing it.
+    details:
+      - In check mode the module reads the key and reports whether O(dest) would change, without writing it.
+      - It fails as a real run would when O(dest) cannot be written (its directory is missing or not
+        writable for the user running the module), rather than reporting a change.
   diff_mode:
     support: full
     details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).
