@@ -143,7 +143,7 @@ class Batch:
         """A warn function whose messages name the entry's alias (KMS messages name the key id)."""
         if not entry.alias:
             return self.km.warn
-        return lambda msg: self.km.warn('%s: %s' % (entry.alias, msg))
+        return lambda msg: self.km.warn(msg if 'alias %s' % entry.alias in msg else '%s: %s' % (entry.alias, msg))
 
     def live(self):
         return [entry for entry in self.entries if entry.error is None]
