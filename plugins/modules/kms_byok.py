@@ -41,8 +41,8 @@ description:
     Python lacks C(requests) or C(cryptography) - there are no per-key lines; the totals line and
     the table follow when the module returns."
   - A bad entry of O(keys) fails the task before any call, with one line per bad entry that names
-    it by position and alias, for example C(keys[2] (app-data\): value of key_spec must be one of ...).
-    Warnings about a key name its alias.
+    it by position and alias, for example C(keys[2] (app-data\)), and the rule it breaks. Warnings
+    about a key name its alias.
 author:
   - dew.kms developers (!UNKNOWN)
 options:
