@@ -114,8 +114,9 @@ def result_of(entry, key, action, changed, verified=None):
 class Batch:
     """Runs the per-key chain for every entry over a bounded thread pool and one client."""
 
-    def __init__(self, km):
+    def __init__(self, km, on_done=None):
         self.km = km                # the KmsModule: params, check_mode, diff_mode, warn, client
+        self.on_done = on_done      # called with each entry once its result is final (progress)
         params = km.params
         self.check_mode = km.check_mode
         self.wrapping_algorithm = params['wrapping_algorithm']
@@ -134,19 +135,34 @@ class Batch:
         self.parallel(self.prepare, self.live())
         self.resolve()
         self.reject_repeated(lambda e: ('key', e.key['key_id']) if e.key else None)
-        self.parallel(self.process, self.live())
+        for entry in self.entries:
+            if entry.error is not None:
+                self.done(entry)
+        self.parallel(self.process, self.live(), report=True)
         return self.outcome()
+
+    def done(self, entry):
+        if self.on_done is not None:
+            self.on_done(entry)
+
+    def warn_for(self, entry):
+        """A warn function whose messages name the entry's alias (KMS messages name the key id)."""
+        if not entry.alias:
+            return self.km.warn
+        return lambda msg: self.km.warn(msg if 'alias %s' % entry.alias in msg else '%s: %s' % (entry.alias, msg))
 
     def live(self):
         return [entry for entry in self.entries if entry.error is None]
 
-    def parallel(self, step, entries):
+    def parallel(self, step, entries, report=False):
         """``step(entry)`` for each entry; a KmsError fails only that entry."""
         def guarded(entry):
             try:
                 step(entry)
             except KmsError as error:
                 entry.fail(error)
+            if report:
+                self.done(entry)
 
         workers = min(self.max_workers, len(entries))
         if workers <= 1:
@@ -244,7 +260,7 @@ class Batch:
         """Import the entry's material into its key, then verify it when asked to."""
         changed, before, after = import_material(
             self.km.client, key, entry.material, wrapping_algorithm=self.wrapping_algorithm,
-            expiration_time=entry.expiration_time, check_mode=self.check_mode, warn=self.km.warn)
+            expiration_time=entry.expiration_time, check_mode=self.check_mode, warn=self.warn_for(entry))
         entry.before = None if created else before
         if not changed:
             entry.result = result_of(entry, after, 'unchanged', False)
@@ -278,7 +294,7 @@ class Batch:
             return create_key(self.km.client, entry.alias, key_spec=entry.key_spec,
                               key_usage=params['key_usage'] or None, origin='external',
                               description=params['description'] or None, reread=False,
-                              warn=self.km.warn), True
+                              warn=self.warn_for(entry)), True
         except KmsError as error:
             self.quota_reached = self.quota_reached or error.error_code == 'KMS.1105'
             if error.error_code != 'KMS.1104':

@@ -30,6 +30,19 @@ description:
     import call is made for it. KMS accepts only the same material again for a key, so the module
     cannot change the material of a key.
   - Key material is never part of the results, the messages, the diff or the warnings.
+  - "Progress. When the task runs on the controller (C(delegate_to: localhost), as in the role), the
+    batch runs inside the controller's Ansible process and each key is shown as it completes - its
+    alias, action and state, or the reason it failed - followed by a totals line
+    (C(5 keys: 2 created and imported, 1 imported, 1 unchanged, 1 failed)) and a table of every key
+    (alias, spec, action, state, verified, expiry, key ID). The lines go through Ansible's display,
+    so they appear in the default callback's output and in AWX job output. A task with
+    C(no_log: true) shows none of them."
+  - "When the task runs as a module - on another host, with C(become), or when the controller's
+    Python lacks C(requests) or C(cryptography) - there are no per-key lines; the totals line and
+    the table follow when the module returns."
+  - A bad entry of O(keys) fails the task before any call, with one line per bad entry that names
+    it by position and alias, for example C(keys[2] (app-data\)), and the rule it breaks. Warnings
+    about a key name its alias.
 author:
   - dew.kms developers (!UNKNOWN)
 options:

@@ -61,7 +61,10 @@ options:
     default: false
 attributes:
   check_mode:
-    details: In check mode the module reads the key and reports whether O(dest) would change, without writing it.
+    details:
+      - In check mode the module reads the key and reports whether O(dest) would change, without writing it.
+      - It fails as a real run would when O(dest) cannot be written (its directory is missing or not
+        writable for the user running the module), rather than reporting a change.
   diff_mode:
     support: full
     details: The diff shows the content of O(dest) before and after (its SHA-256 digest for O(format=der)).
@@ -190,10 +193,19 @@ def holds_private_key(content):
     return _wrap.is_private_key_der(content)
 
 
-def write_atomically(module, dest, content):
+def check_writable(dest):
+    """Fail as writing dest would: its directory must exist and take a new file (the file is
+    replaced by renaming a new one). Check mode calls it too, to predict a real run."""
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
         raise KmsInputError('The directory of dest %s does not exist.' % dest)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise KmsInputError('The directory of dest %s is not writable for the user running the module: '
+                            'give another dest, or run the task as a user who may write there.' % dest)
+
+
+def write_atomically(module, dest, content):
+    check_writable(dest)
     fd, tmp = tempfile.mkstemp(prefix='.kms_public_key', dir=module.tmpdir)
     try:
         with os.fdopen(fd, 'wb') as handle:
@@ -220,6 +232,8 @@ def write_dest(kms, public_key):
     changed = existing != content
     diff = key_diff(dest, diff_text(existing, fmt), diff_text(content, fmt))
     backup_file = None
+    if changed:
+        check_writable(dest)
     if changed and not module.check_mode:
         if kms.params['backup'] and existing is not None:
             backup_file = module.backup_local(dest)

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import stat
 import sys
 
@@ -191,6 +192,15 @@ def test_byok_role_runs_like_an_awx_job(tmp_path_factory, emulator, installed_co
     assert [k['origin'] for k in keys] == ['external'] * 4, keys
     assert sum(first.stats['changed'].values()) > 0
     _assert_no_secrets(artifacts, secrets)
+    # the job output shows each key as it completes, the totals line and the table
+    shown = '\n'.join(event.get('stdout', '') for event in events)
+    for alias in ('awx-aes', 'awx-ec', 'awx-rsa', 'awx-inline'):
+        assert re.search(r'kms_byok \[[1-4]/4\] %s: created\+imported, enabled, verified' % alias, shown), stdout
+        assert re.search(r'(?m)^%s +\S+ +created\+imported +enabled +yes ' % alias, shown), stdout
+    assert 'kms_byok 4 keys: 4 created and imported, 0 imported, 0 unchanged, 0 failed' in shown, stdout
+    # set_stats: an AWX workflow receives byok_results as an artifact of the job
+    artifact = [e['event_data'].get('artifact_data', {}) for e in events if e.get('event') == 'playbook_on_stats']
+    assert [r['alias'] for r in artifact[0]['byok_results']] == ['awx-aes', 'awx-ec', 'awx-rsa', 'awx-inline'], artifact
 
     after_first = _stats(emulator)
     imports = after_first.get('import-key-material', 0) - before.get('import-key-material', 0)

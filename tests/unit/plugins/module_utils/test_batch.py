@@ -158,3 +158,31 @@ def test_failure_message_details_at_most_five_keys():
     message = _batch.failure_message(batch.entries, 9)
     assert message.startswith('7 of 9 keys failed (k0, k1, k2, k3, k4, k5, k6). k0: bad k0. k1: bad k1.')
     assert 'k5: bad' not in message and message.endswith('k4: bad k4. And 2 more: see results.')
+
+
+def test_on_done_reports_each_entry_once_when_its_result_is_final(monkeypatch):
+    done = []
+    keys = [entry_params(alias='short', key_material='c2hvcnQ='), entry_params(alias='a', key_material=AES_B64),
+            entry_params(alias='a', key_material=AES_B64)]
+    batch = _batch.Batch(FakeKm(keys), on_done=lambda entry: done.append((entry.index, entry.result['action'])))
+    monkeypatch.setattr(batch, 'resolve', lambda: None)
+
+    def process(entry):
+        entry.result = _batch.result_of(entry, None, 'unchanged', False)
+
+    monkeypatch.setattr(batch, 'process', process)
+    with pytest.raises(_batch.BatchFailed):
+        batch.run()
+    # the entries that failed before any call come first, then each processed one
+    assert sorted(done[:2]) == [(0, 'failed'), (2, 'failed')]
+    assert done[2:] == [(1, 'unchanged')]
+
+
+def test_warnings_about_a_key_name_its_alias():
+    batch = _batch.Batch(FakeKm([entry_params(alias='app-data', key_material=AES_B64), entry_params(key_id=KEY_ID)]))
+    batch.warn_for(batch.entries[0])('key %s holds material with another expiry.' % KEY_ID)
+    batch.warn_for(batch.entries[0])('create-key for alias app-data failed; it is created again.')
+    batch.warn_for(batch.entries[1])('key %s holds material with another expiry.' % KEY_ID)
+    assert batch.km.warnings == ['app-data: key %s holds material with another expiry.' % KEY_ID,
+                                 'create-key for alias app-data failed; it is created again.',
+                                 'key %s holds material with another expiry.' % KEY_ID]

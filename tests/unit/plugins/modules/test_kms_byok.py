@@ -358,9 +358,9 @@ def test_server_errors_on_create_and_import_are_settled_by_key_state(kms):
     assert result['warnings'] == [
         'create-key for alias flaky failed with HTTP 503 KMS.0104; no key has the alias, so it is created again '
         '(attempt 2 of 3).',
-        'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
+        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
         'is imported again (attempt 2 of 3).' % entry['key_id'],
-        'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
+        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
         'is imported again (attempt 3 of 3).' % entry['key_id']]
     assert_no_secret(result, value)
 

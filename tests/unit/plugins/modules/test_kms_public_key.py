@@ -204,12 +204,29 @@ def test_dest_is_a_directory(kms, rsa_key, tmp_path):
     assert result['failed'] and 'is a directory' in result['msg']
 
 
-def test_dest_directory_missing(kms, rsa_key, tmp_path):
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_dest_directory_missing(kms, rsa_key, tmp_path, check_mode):
     answer(kms, rsa_key[2])
 
-    result = run({'key_id': KEY_ID, 'dest': str(tmp_path / 'missing' / 'k.pem')}, tmp_path)
+    result = run({'key_id': KEY_ID, 'dest': str(tmp_path / 'missing' / 'k.pem')}, tmp_path, check_mode=check_mode)
 
     assert result['failed'] and 'does not exist' in result['msg']
+    assert not result.get('changed')
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_dest_directory_not_writable(kms, rsa_key, tmp_path, monkeypatch, check_mode):
+    answer(kms, rsa_key[2])
+    target = tmp_path / 'locked'
+    target.mkdir()
+    real_access = os.access
+    # the user running the tests may be root, for whom a mode of 0500 does not lock a directory
+    monkeypatch.setattr(os, 'access', lambda path, mode: False if str(path) == str(target) else real_access(path, mode))
+
+    result = run({'key_id': KEY_ID, 'dest': str(target / 'k.pem')}, tmp_path, check_mode=check_mode)
+
+    assert result['failed'] and 'is not writable' in result['msg'], result
+    assert not (target / 'k.pem').exists()
 
 
 def test_diff_has_the_shared_shape_with_dest_as_header(kms, rsa_key, tmp_path):
