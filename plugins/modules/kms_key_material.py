@@ -268,7 +268,8 @@ def run(kms):
     else:
         expiration_time = _keys.parse_expiration_time(p['expiration_time'])
         changed, before, after = present(kms, key_ref, expiration_time)
-    result = {'changed': changed, 'key': after}
+    key = dict(after)
+    result = {'changed': changed, 'key': key, 'material_check': key.pop('material_check', None)}
     if kms.diff_mode:
         result['diff'] = key_diff(after['key_id'], _keys.state_fields(before), _keys.state_fields(after))
     return result
