@@ -27,7 +27,7 @@ description:
     fails only its own entry of RV(results). The other keys are still processed; the module then
     fails and its message names the keys that failed.
   - Idempotent by key state. A key that already holds material gets no import call. It is reported
-    as V(unchanged) only when nothing says it holds other material: for RSA and EC keys its public
+    as V(unchanged) only when nothing says it holds other material. For RSA and EC keys its public
     key in KMS must be the public key of the given private key; for V(AES_256) keys the check value
     recorded when the collection imported the material (key tag C(dew-kms-kcv)) must be the one of
     the given material. Other material fails that key. See RV(results[].material_check).
@@ -264,7 +264,7 @@ results:
         - V(matched) - the V(AES_256) key held material with the recorded check value of the given
           material.
         - V(no record) - the V(AES_256) key held material without a recorded check value (imported
-          before, or by another tool): which material it holds cannot be told, and nothing is guessed.
+          before, or by another tool). Which material it holds cannot be told, and nothing is guessed.
         - V(null) - the key failed, or check mode predicts an import.
         - A key that holds other material fails instead (RV(results[].error)).
       type: str

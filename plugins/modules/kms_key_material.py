@@ -22,7 +22,7 @@ description:
     for example with the parameters from M(dew.kms.kms_import_params).
   - Idempotent by key state. A key waiting for its material (C(pending_import)) gets it; a key that
     has material already (enabled or disabled) is left as it is, and the task reports no change
-    only when nothing says it holds other material (see RV(material_check)): for RSA and EC keys the
+    only when nothing says it holds other material (see RV(material_check)). For RSA and EC keys the
     public key in KMS must be the one of the given private key; for V(AES_256) keys the check value
     the collection recorded as key tag C(dew-kms-kcv) when it imported must be the one of the given
     material. Other material fails the task and changes nothing.
@@ -191,7 +191,7 @@ material_check:
       private key.
     - V(matched) - the V(AES_256) key held material with the recorded check value of the given material.
     - V(no record) - the V(AES_256) key held material without a recorded check value (imported
-      before, by another tool, or where tags cannot be read): which material it holds cannot be told.
+      before, by another tool, or where tags cannot be read). Which material it holds cannot be told.
     - V(not checked) - pre-wrapped input for a key that holds material: the material is not known here.
     - V(null) with O(state=absent), and in check mode when an import is due.
   returned: success

@@ -31,8 +31,8 @@ def test_a_new_key_has_no_tags(cloud_kms, key_id):
 
 
 def test_batch_create_then_overwrite_then_delete(cloud_kms, key_id):
-    response = batch(cloud_kms, key_id, "create", [{"key": "dew-kms-kcv", "value": "1A2B3C"},
-                                                     {"key": "team", "value": ""}])
+    tags = [{"key": "dew-kms-kcv", "value": "1A2B3C"}, {"key": "team", "value": ""}]
+    response = batch(cloud_kms, key_id, "create", tags)
     assert response.status_code == 204 and response.content == b""
     assert tags_of(cloud_kms, key_id) == {"dew-kms-kcv": "1A2B3C", "team": ""}
     assert batch(cloud_kms, key_id, "create", [{"key": "dew-kms-kcv", "value": "FFFFFF"}]).status_code == 204
