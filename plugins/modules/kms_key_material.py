@@ -192,7 +192,7 @@ material_check:
     - V(matched) - the V(AES_256) key held material with the recorded check value of the given material.
     - V(no record) - the V(AES_256) key held material without a recorded check value (imported
       before, by another tool, or where tags cannot be read). Which material it holds cannot be told.
-    - V(not checked) - pre-wrapped input for a key that holds material: the material is not known here.
+    - V(not checked) - pre-wrapped input for a key that holds material; the material is not known here.
     - V(null) with O(state=absent), and in check mode when an import is due.
   returned: success
   type: str
