@@ -20,7 +20,7 @@ import base64
 
 from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
-from ansible_collections.dew.kms.plugins.module_utils._keys import get_public_key, validate_key_id
+from ansible_collections.dew.kms.plugins.module_utils._keys import failure_summary, get_public_key, validate_key_id
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 
 KCV_TAG = 'dew-kms-kcv'
@@ -58,7 +58,7 @@ def record_check_value(client, key_id, material, warn):
     except KmsError as error:
         warn('The material of key %s was imported, but its check value could not be recorded as the key '
              'tag %s (%s). Later runs report material_check "no record" for this key instead of comparing '
-             'the material.' % (key_id, KCV_TAG, error.msg.rstrip('.')))
+             'the material.' % (key_id, KCV_TAG, _why(error)))
 
 
 def check_held_material(client, key, material, warn, raced=False):
@@ -102,6 +102,11 @@ def _recorded_check_value(client, key_id, warn):
         value = key_tags(client, key_id).get(KCV_TAG)
     except KmsError as error:
         warn('The tags of key %s could not be read (%s): its material cannot be compared, material_check '
-             'is "no record".' % (key_id, error.msg.rstrip('.')))
+             'is "no record".' % (key_id, _why(error)))
         return None
     return value if isinstance(value, str) and value else None
+
+
+def _why(error):
+    """'HTTP 403 KMS.0303' for an answer, else the message (the client's names the failure)."""
+    return failure_summary(error) if error.status else error.msg.rstrip('.')
