@@ -75,6 +75,7 @@ class Entry:
         self.material = None        # _material.Material, loaded in the prepare phase
         self.expiration_time = None
         self.key = None             # normalised key from KMS, None while not found
+        self.raced = False          # its creation met a key another run created meanwhile
         self.before = None          # the key before this run changed it (diff)
         self.error = None
         self.result = None
@@ -101,6 +102,7 @@ def result_of(entry, key, action, changed, verified=None):
         'changed': changed,
         'action': action,
         'verified': verified,
+        'material_check': key.get('material_check'),
         'expiration_time': expiration,
         'expiration_date': iso8601(expiration),
         'error': None,
@@ -260,7 +262,8 @@ class Batch:
         """Import the entry's material into its key, then verify it when asked to."""
         changed, before, after = import_material(
             self.km.client, key, entry.material, wrapping_algorithm=self.wrapping_algorithm,
-            expiration_time=entry.expiration_time, check_mode=self.check_mode, warn=self.warn_for(entry))
+            expiration_time=entry.expiration_time, check_mode=self.check_mode, warn=self.warn_for(entry),
+            raced=entry.raced)
         entry.before = None if created else before
         if not changed:
             entry.result = result_of(entry, after, 'unchanged', False)
@@ -272,7 +275,7 @@ class Batch:
         entry.result = result_of(entry, after, action, True)
         if self.verify:
             try:
-                after = self.verify_key(entry, after)
+                after = dict(self.verify_key(entry, after), material_check=after['material_check'])
             except KmsError as error:
                 entry.result['verified'] = False
                 raise KmsError('The material of key %s was imported, but its verification failed: %s'
@@ -300,6 +303,7 @@ class Batch:
             if error.error_code != 'KMS.1104':
                 raise
         # the alias exists after all (created meanwhile, or not shown by the listing)
+        entry.raced = True
         key = find_key_by_alias(self.km.client, entry.alias)
         if key is None:
             raise KmsError('create-key reported that alias %s exists, but no key with it was found.'

@@ -31,6 +31,12 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
 )
 # _wrap imports cryptography on first use only, so importing it here costs nothing
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
+from ansible_collections.dew.kms.plugins.module_utils._material_check import (
+    IMPORTED,
+    NOT_CHECKED,
+    check_held_material,
+    record_check_value,
+)
 from ansible_collections.dew.kms.plugins.module_utils._wrap import SYMMETRIC_KEY_SPECS, WEAK_WRAPPING_ALGORITHMS
 
 # the largest legal material file is an RSA_4096 private key in PEM (about 3.3 KiB); 64 KiB also
@@ -148,6 +154,7 @@ def get_import_params(client, key_id, wrapping_algorithm):
     answer = client.call('get-parameters-for-import',
                          {'key_id': key_id, 'wrapping_algorithm': wrapping_algorithm}, key_id=key_id)
     expiration = epoch_seconds(answer.get('expiration_time'))
+    _wrap.check_wrapping_public_key(answer.get('public_key'))
     return {
         'key_id': answer.get('key_id') or key_id,
         'import_token': answer.get('import_token'),
@@ -283,7 +290,7 @@ def _send_import(client, key, expiration_time, send, prepare=None, attempts=None
 
 
 def import_material(client, key, material, wrapping_algorithm, expiration_time=None,
-                    check_mode=False, warn=None):
+                    check_mode=False, warn=None, raced=False):
     """Import a ``Material`` into a described key, wrapping it in-process.
 
     ``key``: normalised key (from describe_key). ``expiration_time``: epoch seconds (validated)
@@ -291,13 +298,20 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
     get-parameters-for-import -> wrap -> import-key-material. One retry with fresh parameters if
     the token expired (KMS.2601). An unclear failure of the import is settled by the key state
     (``_send_import``), with fresh parameters for each new attempt.
-    Calls: 0 when the material is already there, 2 for a first import.
-    Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read.
+    A key that holds material already is compared with ``material`` (``_material_check``): other
+    material fails it, also when another run imported it meanwhile (KMS.0310, or ``raced``: the
+    caller found the key created by another run; then no record is no proof either).
+    Calls: 1 when the material is already there (get-publickey or the key's tags), 2 for a first
+    import (plus the check value tag of AES material).
+    Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read, and
+    has ``material_check`` (None in check mode when an import is due).
     """
     check_importable(key, material, expiration_time)
     done = _unchanged_or_predicted(key, expiration_time, check_mode, warn)
     if done is not None:
-        return done
+        if done[0]:
+            return done
+        return False, key, dict(key, material_check=check_held_material(client, key, material, warn, raced))
     key_id = key['key_id']
 
     def prepare():
@@ -314,13 +328,28 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
         import_key_material(client, key_id, wrapped, expiration_time)
 
     try:
-        after = _send_import(client, key, expiration_time, send, prepare, warn=warn)
+        try:
+            after = _send_import(client, key, expiration_time, send, prepare, warn=warn)
+        except KmsError as err:
+            if err.error_code != 'KMS.2601':
+                raise
+            # the token expired between issue and use (clock skew, slow run): once more, fresh
+            after = _send_import(client, key, expiration_time, send, prepare, warn=warn)
     except KmsError as err:
-        if err.error_code != 'KMS.2601':
+        if err.error_code != 'KMS.0310':
             raise
-        # the token expired between issue and use (clock skew, slow run): once more, fresh
-        after = _send_import(client, key, expiration_time, send, prepare, warn=warn)
-    return True, key, after
+        return _imported_by_another_run(client, key, material, err, warn)
+    record_check_value(client, key_id, material, warn)
+    return True, key, dict(after, material_check=IMPORTED)
+
+
+def _imported_by_another_run(client, key, material, error, warn):
+    """KMS.0310 for a key that waited for material: if it holds material now, another run put
+    it there; succeed only when it is provably this material."""
+    now = describe_key(client, key['key_id'])
+    if now['key_state'] not in ('2', '3'):
+        raise error
+    return False, key, dict(now, material_check=check_held_material(client, now, material, warn, raced=True))
 
 
 def import_wrapped_material(client, key, wrapped, expiration_time=None, check_mode=False, warn=None):
@@ -330,13 +359,14 @@ def import_wrapped_material(client, key, wrapped, expiration_time=None, check_mo
     check_wrapped_fits(key, wrapped)
     done = _unchanged_or_predicted(key, expiration_time, check_mode, warn)
     if done is not None:
-        return done
+        # the material is not known here: a key that has material cannot be compared with it
+        return done if done[0] else (False, key, dict(key, material_check=NOT_CHECKED))
     # one attempt only: the token and the wrapped material came from elsewhere and cannot be
     # renewed; an unclear failure with the key still pending import says so
     after = _send_import(client, key, expiration_time,
                          lambda: import_key_material(client, key['key_id'], wrapped, expiration_time),
                          attempts=1, warn=warn)
-    return True, key, after
+    return True, key, dict(after, material_check=IMPORTED)
 
 
 def delete_material(client, key, check_mode=False):

@@ -31,6 +31,7 @@ ASYMMETRIC_KEY_SPECS = ('RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384'
 
 SYMMETRIC_MATERIAL_BYTES = 32
 TEMPORARY_AES_KEY_BYTES = 32
+MIN_WRAPPING_KEY_BITS = 2048
 
 _RSA_SPECS = {2048: 'RSA_2048', 3072: 'RSA_3072', 4096: 'RSA_4096'}
 _EC_SPECS = {'secp256r1': 'EC_P256', 'secp384r1': 'EC_P384'}
@@ -231,18 +232,34 @@ def _rsa_padding(algorithm):
 
 
 def _wrapping_public_key(public_key_b64, field='public_key'):
+    """The RSA public key of import parameters; refused unless RSA of at least 2048 bits, the
+    only wrapping keys KMS issues (a smaller one means someone between here and KMS meddled)."""
     crypto = _Crypto.get()
     key = _load_public_key_der(_b64decode(public_key_b64, field, 'base64 DER'), field)
     if not isinstance(key, crypto.rsa.RSAPublicKey):
         raise KmsInputError('%s of the import parameters is not an RSA key; only the RSAES_* '
                             'wrapping algorithms are supported.' % field)
+    if key.key_size < MIN_WRAPPING_KEY_BITS:
+        raise KmsInputError(
+            '%s of the import parameters is a %d-bit RSA key: KMS wrapping keys are RSA of at least '
+            '%d bits. Nothing was wrapped or sent; check kms_endpoint and any proxy in between.'
+            % (field, key.key_size, MIN_WRAPPING_KEY_BITS))
     return key
+
+
+def check_wrapping_public_key(public_key_b64, field='public_key'):
+    """Raise KmsInputError unless ``public_key_b64`` is a wrapping key KMS could have issued."""
+    _wrapping_public_key(public_key_b64, field)
 
 
 def _rsa_wrap(public_key_b64, plaintext, algorithm):
     key = _wrapping_public_key(public_key_b64)
     padding = _rsa_padding(algorithm)
-    return key.encrypt(plaintext, padding)
+    try:
+        return key.encrypt(plaintext, padding)
+    except ValueError:  # cannot happen for checked keys; never a traceback that loses a batch
+        raise KmsInputError('public_key of the import parameters cannot wrap %d bytes with %s. Nothing '
+                            'was sent.' % (len(plaintext), algorithm))
 
 
 def wrap_symmetric_material(public_key_b64, material, algorithm=DEFAULT_WRAPPING_ALGORITHM):

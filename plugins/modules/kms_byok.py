@@ -26,9 +26,13 @@ description:
   - One failing key (pending deletion, not an external key, material of the wrong size or type, ...)
     fails only its own entry of RV(results). The other keys are still processed; the module then
     fails and its message names the keys that failed.
-  - Idempotent by key state. A key that already holds material is reported as V(unchanged) and no
-    import call is made for it. KMS accepts only the same material again for a key, so the module
-    cannot change the material of a key.
+  - Idempotent by key state. A key that already holds material gets no import call. It is reported
+    as V(unchanged) only when nothing says it holds other material. For RSA and EC keys its public
+    key in KMS must be the public key of the given private key; for V(AES_256) keys the check value
+    recorded when the collection imported the material (key tag C(dew-kms-kcv)) must be the one of
+    the given material. Other material fails that key. See RV(results[].material_check).
+  - KMS accepts only the same material again for a key, so the module cannot change the material
+    of a key.
   - Key material is never part of the results, the messages, the diff or the warnings.
   - "Progress. When the task runs on the controller (C(delegate_to: localhost), as in the role), the
     batch runs inside the controller's Ansible process and each key is shown as it completes - its
@@ -264,6 +268,22 @@ results:
         - V(true) when the verification after the import passed, V(false) when it failed, V(null)
           when it did not run (O(verify=false), check mode, no import in this run).
       type: bool
+    material_check:
+      description:
+        - How the module knows which material the key holds.
+        - V(imported) - this run imported it (for V(AES_256) keys, its check value was recorded as
+          the key tag C(dew-kms-kcv)).
+        - V(public key matched) - the RSA/EC key held material, and its public key is the one of the
+          given private key.
+        - V(matched) - the V(AES_256) key held material with the recorded check value of the given
+          material.
+        - V(no record) - the V(AES_256) key held material without a recorded check value (imported
+          before, or by another tool). Which material it holds cannot be told, and nothing is guessed.
+        - V(null) - the key failed, or check mode predicts an import.
+        - A key that holds other material fails instead (RV(results[].error)).
+      type: str
+      choices: [imported, public key matched, matched, no record]
+      sample: matched
     expiration_time:
       description: Expiry of the key material in epoch seconds; V(null) when it never expires.
       type: int

@@ -21,9 +21,15 @@ description:
     O(encrypted_privatekey) for RSA and EC keys) the module imports what was wrapped elsewhere,
     for example with the parameters from M(dew.kms.kms_import_params).
   - Idempotent by key state. A key waiting for its material (C(pending_import)) gets it; a key that
-    has material already (enabled or disabled) is left as it is and the task reports no change.
-    KMS does not tell which material a key holds, so the module cannot compare it; KMS itself only
-    ever accepts the same material again for a key that had material before.
+    has material already (enabled or disabled) is left as it is, and the task reports no change
+    only when nothing says it holds other material (see RV(material_check)). For RSA and EC keys the
+    public key in KMS must be the one of the given private key; for V(AES_256) keys the check value
+    the collection recorded as key tag C(dew-kms-kcv) when it imported must be the one of the given
+    material. Other material fails the task and changes nothing.
+  - After importing V(AES_256) material the module records its check value (the first 3 bytes of
+    AES-CMAC over 16 zero bytes, 6 hex digits; not a secret) as the key tag C(dew-kms-kcv). If the
+    cloud refuses the tag, the import still succeeds with a warning. KMS itself only ever accepts the
+    same material again for a key that had material before.
   - Everything that can be checked locally (material size and type, key type, key state, expiry)
     is checked before any change is made.
 author:
@@ -112,8 +118,9 @@ attributes:
     support: full
     details: The diff shows the key state and the material expiry before and after, never material.
 notes:
-  - A first import costs three API calls (read the key, fetch import parameters, import), a
-    key that has its material already one call.
+  - A first import costs three API calls (read the key, fetch import parameters, import), plus
+    one to record the check value of V(AES_256) material; a key that has its material already costs
+    two (read the key, then its public key or its tags).
   - If the import call fails without a clear answer (a server error or a lost connection), the
     module reads the key again. When the key has its material then, the import succeeded and it
     is not repeated. When the key still waits for its material, nothing was imported; with
@@ -176,6 +183,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+material_check:
+  description:
+    - How the module knows which material the key holds.
+    - V(imported) - this task imported it (for V(AES_256) keys, its check value was recorded as the
+      key tag C(dew-kms-kcv)).
+    - V(public key matched) - the RSA/EC key held material whose public key is the one of the given
+      private key.
+    - V(matched) - the V(AES_256) key held material with the recorded check value of the given material.
+    - V(no record) - the V(AES_256) key held material without a recorded check value (imported
+      before, by another tool, or where tags cannot be read). Which material it holds cannot be told.
+    - V(not checked) - pre-wrapped input for a key that holds material; the material is not known here.
+    - V(null) with O(state=absent), and in check mode when an import is due.
+  returned: success
+  type: str
+  choices: [imported, public key matched, matched, no record, not checked]
+  sample: matched
 key:
   description: The key after the task (predicted in check mode).
   returned: success
@@ -275,7 +298,8 @@ def run(kms):
     else:
         expiration_time = _keys.parse_expiration_time(p['expiration_time'])
         changed, before, after = present(kms, key_ref, expiration_time)
-    result = {'changed': changed, 'key': after}
+    key = dict(after)
+    result = {'changed': changed, 'key': key, 'material_check': key.pop('material_check', None)}
     if kms.diff_mode:
         result['diff'] = key_diff(after['key_id'], _keys.state_fields(before), _keys.state_fields(after))
     return result

@@ -195,6 +195,15 @@ TABLE = [
       ['is not a readable private key', 'expected PEM or DER'],
       'A damaged PEM file is refused without echoing its content (and without blaming a passphrase '
       'that no option takes).', 'encoding', reject=['passphrase']),
+    R('material-other-private-key', KM, {'key_id': '${rsa_enabled}', 'key_material': '${rsa_pem}'},
+      ['already holds other material', 'not the public key of the private key in key_material',
+       'Nothing was changed'],
+      'A key that holds material is compared with the given private key by its public key; other '
+      'material fails instead of being reported as unchanged.', 'key state'),
+    R('batch-other-private-key', KB, {'keys': [{'alias': '${rsa_enabled_alias}', 'key_spec': 'RSA_2048',
+                                                'key_material': '${rsa_pem}'}]},
+      ['1 of 1 keys failed', 'already holds other material', 'not the public key of the private key'],
+      'The batch compares the same way and fails only that key.', 'key state'),
     R('material-into-kms-key', KM, {'key_id': '${kms_key}', 'key_material': AES},
       ['has origin kms', 'origin=external'],
       'Material can only go into keys created with origin external.', 'key state'),

@@ -148,14 +148,8 @@ def hostile(emulator, collections_root, tmp_path_factory):
     return HostileRun(emulator, collections_root, str(tmp_path_factory.mktemp('hostile'))).run()
 
 
-# The size check of the wrapping key belongs to _wrap.py, which does not make it yet: these cases
-# fail today with KMS.0311 after the material was sent; strict, so the mark goes once it does.
-WEAK_KEY_PENDING = pytest.mark.xfail(strict=True, reason='wrapping keys under 2048 bits are not refused yet')
-
-
-@pytest.mark.parametrize('index,case_id,target,mode', [
-    pytest.param(i, *case, id=case[0], marks=WEAK_KEY_PENDING if case[2] == 'weak-wrapping-key' else ())
-    for i, case in enumerate(CASES)])
+@pytest.mark.parametrize('index,case_id,target,mode', [(i,) + case for i, case in enumerate(CASES)],
+                         ids=[case[0] for case in CASES])
 def test_case_fails_clearly(hostile, index, case_id, target, mode):
     result = hostile.results['hostile_%d' % index]
     text = json.dumps(result)

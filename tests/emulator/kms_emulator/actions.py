@@ -1,6 +1,6 @@
 """The KMS v1.0 action table and the common steps of every action call."""
 
-from . import byok, dataops, lifecycle
+from . import byok, dataops, lifecycle, tags
 from .context import Call
 from .errors import kms_error
 from .messages import Response
@@ -24,21 +24,26 @@ ACTIONS = {
     "sign": dataops.sign,
     "verify": dataops.verify,
     "user-quotas": lifecycle.user_quotas,
+    # key tags: the key id (and tag key) come from the URL, see app.TAG_PATHS
+    "show-kms-tags": tags.show_kms_tags,
+    "create-kms-tag": tags.create_kms_tag,
+    "batch-create-kms-tags": tags.batch_create_kms_tags,
+    "delete-kms-tag": tags.delete_kms_tag,
 }
-# Every action is a POST with a JSON body except these queries.
-GET_ACTIONS = ("user-quotas",)
+# Every action is a POST with a JSON body except these.
+OTHER_METHODS = {"user-quotas": "GET", "show-kms-tags": "GET", "delete-kms-tag": "DELETE"}
 
 
 def action_method(action):
-    return "GET" if action in GET_ACTIONS else "POST"
+    return OTHER_METHODS.get(action, "POST")
 
 
 def _bad_json(message):
     return kms_error("KMS.0202", message)
 
 
-def run_action(emulator, action, request, project_id):
-    """Run an authenticated KMS action call and return its 200 response."""
+def run_action(emulator, action, request, project_id, path_args=()):
+    """Run an authenticated KMS action call: 200 with its answer, 204 when it has none."""
     if action_method(action) == "POST":
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("application/json"):
@@ -46,4 +51,5 @@ def run_action(emulator, action, request, project_id):
     call = Call(emulator, project_id, request.json_object(_bad_json))
     call.refuse_undefined_fields(action)
     call.check_sequence()
-    return Response(200, ACTIONS[action](call))
+    answer = ACTIONS[action](call, *path_args)
+    return Response(204) if answer is None else Response(200, answer)

@@ -3,6 +3,7 @@
 import collections
 import re
 import time
+import urllib.parse
 
 from . import admin, iam
 from .actions import ACTIONS, action_method, run_action
@@ -12,6 +13,13 @@ from .messages import Response
 
 MAX_BODY_BYTES = 64 * 1024
 KMS_PATH = re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)$")
+# key tags: (path, {method: action}); the groups are project id, key id[, tag key]
+TAG_PATHS = (
+    (re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)/tags$"),
+     {"GET": "show-kms-tags", "POST": "create-kms-tag"}),
+    (re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)/tags/action$"), {"POST": "batch-create-kms-tags"}),
+    (re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)/tags/([^/]+)$"), {"DELETE": "delete-kms-tag"}),
+)
 PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 Route = collections.namedtuple("Route", "name kind methods handler")
@@ -49,7 +57,19 @@ def _kms_route(action, project_id):
     return Route(action, "kms", (action_method(action),), handler)
 
 
-def find_route(raw_path):
+def _tag_route(actions, method, project_id, path_args):
+    """One tag path; its action depends on the method (any other method gets the 405)."""
+    action = actions.get(method) or next(iter(actions.values()))
+
+    def handler(emulator, request):
+        if not PROJECT_ID_PATTERN.match(project_id):
+            raise kms_error("KMS.0201", "the project ID in the URL is invalid")
+        authenticate_kms(emulator, request, project_id)
+        return run_action(emulator, action, request, project_id, path_args)
+    return Route(action, "kms", tuple(actions), handler)
+
+
+def find_route(raw_path, method=None):
     path = raw_path.rstrip("/") or "/"
     if path == "/":
         return Route("versions", "version", ("GET",), versions)
@@ -63,6 +83,11 @@ def find_route(raw_path):
     match = KMS_PATH.match(path)
     if match and match.group(2) in ACTIONS:
         return _kms_route(match.group(2), match.group(1))
+    for pattern, actions in TAG_PATHS:
+        match = pattern.match(path)
+        if match:
+            path_args = tuple(urllib.parse.unquote(part) for part in match.groups()[1:])
+            return _tag_route(actions, method, match.group(1), path_args)
     return None
 
 
@@ -99,7 +124,7 @@ def _handle(emulator, route, request, body_too_large):
 
 def dispatch(emulator, request, body_too_large=False):
     """Answer one request; client-caused problems become error responses, never exceptions."""
-    route = find_route(request.raw_path)
+    route = find_route(request.raw_path, request.method)
     error_code = None
     try:
         response = _handle(emulator, route, request, body_too_large)

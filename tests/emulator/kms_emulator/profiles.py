@@ -33,6 +33,12 @@ _OTC_REQUEST_FIELDS = {
     "verify": ("key_id", "message", "signature", "signing_algorithm", "message_type",
                "sequence"),
     "user-quotas": (),
+    # querying_cmk_tags.rst, adding_a_cmk_tag.rst, adding_or_deleting_cmk_tags_in_batches.rst,
+    # deleting_a_cmk_tag.rst
+    "show-kms-tags": ("sequence",),
+    "create-kms-tag": ("tag", "sequence"),
+    "batch-create-kms-tags": ("tags", "action", "sequence"),
+    "delete-kms-tag": ("sequence",),
 }
 
 # huaweicloudsdkkms 3.1.219, huaweicloudsdkkms/v2/model/*_request_body.py (openapi_types).
@@ -61,6 +67,12 @@ _HUAWEI_REQUEST_FIELDS = {
     "verify": ("key_id", "message", "signature", "signing_algorithm", "message_type",
                "sequence"),
     "user-quotas": (),
+    # ShowKmsTagsRequest (no body), CreateKmsTagRequestBody (tag, sequence),
+    # BatchCreateKmsTagsRequestBody (tags, action, sequence), DeleteTagRequest (no body)
+    "show-kms-tags": ("sequence",),
+    "create-kms-tag": ("tag", "sequence"),
+    "batch-create-kms-tags": ("tags", "action", "sequence"),
+    "delete-kms-tag": ("sequence",),
 }
 
 # describe-key: OTC "key_info" table of querying_the_information_about_a_cmk.rst;

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS keys (
     origin TEXT NOT NULL, state TEXT NOT NULL, created_ms INTEGER NOT NULL,
     deletion_ms INTEGER, material BLOB, material_fingerprint TEXT, material_expires_ms INTEGER,
     activates_ms INTEGER, UNIQUE (project_id, alias));
+CREATE TABLE IF NOT EXISTS key_tags (
+    key_id TEXT NOT NULL, tag_key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key));
 """
 
 
@@ -201,6 +204,18 @@ class Db:
         return self._conn.execute("SELECT COUNT(*) FROM keys WHERE project_id = ?",
                                   (project_id,)).fetchone()[0]
 
+    # -- key tags -----------------------------------------------------------------------------
+    def key_tags(self, key_id):
+        rows = self._conn.execute("SELECT tag_key, value FROM key_tags WHERE key_id = ?"
+                                  " ORDER BY tag_key", (key_id,)).fetchall()
+        return dict(rows)
+
+    def set_key_tag(self, key_id, tag_key, value):
+        self._conn.execute("INSERT OR REPLACE INTO key_tags VALUES (?, ?, ?)", (key_id, tag_key, value))
+
+    def delete_key_tag(self, key_id, tag_key):
+        self._conn.execute("DELETE FROM key_tags WHERE key_id = ? AND tag_key = ?", (key_id, tag_key))
+
     def apply_time(self, now_ms):
         """Let time act: activate new keys, finish scheduled deletions, expire imported
         symmetric material."""
@@ -208,6 +223,7 @@ class Db:
             "UPDATE keys SET state = CASE origin WHEN 'external' THEN '5' ELSE '2' END,"
             " activates_ms = NULL WHERE state = '1' AND activates_ms <= ?", (now_ms,))
         self._conn.execute("DELETE FROM keys WHERE state = '4' AND deletion_ms <= ?", (now_ms,))
+        self._conn.execute("DELETE FROM key_tags WHERE key_id NOT IN (SELECT key_id FROM keys)")
         self._conn.execute(
             "UPDATE keys SET state = '5', material = NULL, material_expires_ms = NULL"
             " WHERE state IN ('2', '3') AND origin = 'external'"

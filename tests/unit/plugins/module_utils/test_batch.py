@@ -139,7 +139,7 @@ def test_result_never_holds_material():
     result = _batch.result_of(entry, None, 'would_import', True)
     assert AES_B64 not in repr(result) and set(result) == {
         'alias', 'key_id', 'key_spec', 'key_state', 'key_state_name', 'changed', 'action', 'verified',
-        'expiration_time', 'expiration_date', 'error', 'error_code', 'request_id'}
+        'expiration_time', 'expiration_date', 'error', 'error_code', 'request_id', 'material_check'}
 
 
 def test_index_keys_prefers_the_live_key_of_an_alias():

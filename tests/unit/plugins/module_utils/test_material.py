@@ -55,6 +55,8 @@ class FakeClient:
         self.warnings = []
 
     def call(self, action, body=None, key_id=None, idempotent=True, method='POST'):
+        if action.startswith(KEY_ID + '/'):  # the key tag paths: 'tags' and 'tags/action'
+            action = action[len(KEY_ID) + 1:]
         self.calls.append((action, idempotent))
         answer = self.answers[action].pop(0)
         if isinstance(answer, Exception):
@@ -164,22 +166,26 @@ def test_check_wrapped_fits():
 # ----------------------------------------------------------------------------- importing
 
 def test_first_import_is_params_and_import(keys):
-    client = FakeClient(**{'get-parameters-for-import': [params_answer(keys)], 'import-key-material': [{}]})
+    client = FakeClient(**{'get-parameters-for-import': [params_answer(keys)], 'import-key-material': [{}],
+                           'tags/action': [{}]})
     material = _material.load_material(AES, 'key_material')
 
     changed, before, after = _material.import_material(client, key(), material, 'RSAES_OAEP_SHA_256')
 
     assert changed and before['key_state'] == '5' and after['key_state'] == '2'
-    assert client.calls == [('get-parameters-for-import', True), ('import-key-material', False)]
+    assert after['material_check'] == 'imported'
+    assert client.calls == [('get-parameters-for-import', True), ('import-key-material', False),
+                            ('tags/action', True)]
 
 
-def test_material_already_there_makes_no_call_and_warns_about_expiry():
-    client = FakeClient()
+def test_material_already_there_is_only_looked_up_and_warns_about_expiry():
+    client = FakeClient(tags=[{'tags': [], 'existTagsNum': 0}])
     warnings = []
     changed, before, after = _material.import_material(
         client, key(state='2'), _material.load_material(AES, 'key_material'), 'RSAES_OAEP_SHA_256',
         expiration_time=1893456000, warn=warnings.append)
-    assert not changed and before is after and client.calls == []
+    assert not changed and dict(before, material_check='no record') == after
+    assert client.calls == [('tags', True)]
     assert warnings and 'was not applied' in warnings[0]
 
 
@@ -188,6 +194,7 @@ def test_unclear_import_failure_with_key_still_pending_is_imported_again(keys):
         'get-parameters-for-import': [params_answer(keys), params_answer(keys)],
         'import-key-material': [KmsError('boom', status=503, error_code='KMS.0104'), {}],
         'describe-key': [{'key_info': {'key_id': KEY_ID, 'key_state': '5'}}],
+        'tags/action': [{}],
     })
 
     changed, _before, after = _material.import_material(
@@ -195,7 +202,7 @@ def test_unclear_import_failure_with_key_still_pending_is_imported_again(keys):
 
     assert changed and after['key_state'] == '2'
     assert client.actions() == ['get-parameters-for-import', 'import-key-material', 'describe-key',
-                                'get-parameters-for-import', 'import-key-material']
+                                'get-parameters-for-import', 'import-key-material', 'tags/action']
     assert client.warnings == [
         'import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, '
         'so it is imported again (attempt 2 of 3).' % KEY_ID]
@@ -206,21 +213,23 @@ def test_unclear_import_failure_that_imported_is_not_repeated(keys):
         'get-parameters-for-import': [params_answer(keys)],
         'import-key-material': [KmsConnectionError('lost', maybe_sent=True)],
         'describe-key': [{'key_info': {'key_id': KEY_ID, 'key_state': '2'}}],
+        'tags/action': [{}],
     })
     changed, _before, after = _material.import_material(
         client, key(), _material.load_material(AES, 'key_material'), 'RSAES_OAEP_SHA_256')
     assert changed and after['key_state'] == '2' and client.warnings == []
-    assert client.actions() == ['get-parameters-for-import', 'import-key-material', 'describe-key']
+    assert client.actions() == ['get-parameters-for-import', 'import-key-material', 'describe-key', 'tags/action']
 
 
 def test_expired_token_is_renewed_once(keys):
     client = FakeClient(**{
         'get-parameters-for-import': [params_answer(keys), params_answer(keys)],
         'import-key-material': [KmsError('expired', status=400, error_code='KMS.2601'), {}],
+        'tags/action': [{}],
     })
     changed = _material.import_material(
         client, key(), _material.load_material(AES, 'key_material'), 'RSAES_OAEP_SHA_256')[0]
-    assert changed and client.actions() == ['get-parameters-for-import', 'import-key-material'] * 2
+    assert changed and client.actions() == ['get-parameters-for-import', 'import-key-material'] * 2 + ['tags/action']
 
 
 def test_prewrapped_import_is_one_attempt_and_says_rerun_is_safe():

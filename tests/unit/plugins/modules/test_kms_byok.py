@@ -11,6 +11,7 @@ __metaclass__ = type
 import base64
 import json
 import os
+import re
 import threading
 import uuid
 
@@ -19,6 +20,7 @@ import responses
 
 from unittest import mock
 
+from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.modules import kms_byok
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
     AUTH, ENDPOINT, IMPORT_TOKEN, PROJECT_ID, TOKEN, key_info, private_pem, run_module)
@@ -43,6 +45,7 @@ class Kms:
         self.imported = {}      # key_id -> import-key-material body
         self.fail = {}
         self.public_keys = {}   # key_id -> PEM of the key pair KMS holds
+        self.tags = {}          # key_id -> {tag key: value}
         self.hook = None
         self.quota = None           # keys per project; create-key answers KMS.1105 beyond it
         self.otc_listing = False    # list entries without key_spec and key_usage, as OTC lists
@@ -53,6 +56,9 @@ class Kms:
                        'import-key-material', 'encrypt-data', 'decrypt-data', 'get-publickey'):
             rsps.add_callback(responses.POST, '%s/v1.0/%s/kms/%s' % (ENDPOINT, PROJECT_ID, action),
                               callback=self.answer(action))
+        tags_url = r'%s/v1\.0/%s/kms/([0-9a-f-]{36})/tags' % (re.escape(ENDPOINT), PROJECT_ID)
+        rsps.add_callback(responses.GET, re.compile(tags_url + '$'), callback=self.tag_answer('tags'))
+        rsps.add_callback(responses.POST, re.compile(tags_url + '/action$'), callback=self.tag_answer('tags/action'))
 
     def key(self, alias, state='5', spec='AES_256', origin='external', **kwargs):
         key_id = str(uuid.uuid4())
@@ -78,6 +84,25 @@ class Kms:
                 return 400, {}, json.dumps({'error': {'error_code': code, 'error_msg': 'scripted %s' % code}})
             status, answer = getattr(self, action.replace('-', '_'))(body)
             return status, {'X-Request-Id': 'req-1'}, json.dumps(answer)
+        return callback
+
+    def tag_answer(self, action):
+        """The key tag API: the key id is in the path; ``fail[(action, key_id)]`` works as above."""
+        def callback(request):
+            key_id = request.url.split('/kms/', 1)[1].split('/', 1)[0]
+            body = json.loads(request.body or '{}')
+            with self.lock:
+                self.calls.append((action, dict(body, key_id=key_id)))
+            code = self.fail.get((action, key_id))
+            if code:
+                return 400, {}, json.dumps({'error': {'error_code': code, 'error_msg': 'scripted %s' % code}})
+            with self.lock:
+                tags = self.tags.setdefault(key_id, {})
+                if action == 'tags':
+                    items = [{'key': name, 'value': value} for name, value in tags.items()]
+                    return 200, {}, json.dumps({'tags': items, 'existTagsNum': len(items)})
+                tags.update((tag['key'], tag['value']) for tag in body['tags'])
+            return 204, {}, ''
         return callback
 
     def list_keys(self, body):
@@ -187,17 +212,20 @@ def test_first_run_creates_imports_and_lists_once(kms):
     assert_no_secret(result, *materials)
 
 
-def test_second_run_is_one_listing_and_no_change(kms):
-    kms.key('app-1', state='2')
+def test_second_run_is_one_listing_and_one_tag_query_per_key_and_no_change(kms):
+    first, second = material(), material()
+    recorded = kms.key('app-1', state='2')
+    kms.tags[recorded] = {'dew-kms-kcv': kcv(first)}
     kms.key('app-2', state='3')
 
-    result = run([{'alias': 'app-1', 'key_material': material()},
-                  {'alias': 'app-2', 'key_material': material()}], verify=True)
+    result = run([{'alias': 'app-1', 'key_material': first},
+                  {'alias': 'app-2', 'key_material': second}], verify=True)
 
     assert not result['failed'] and not result['changed']
     assert [r['action'] for r in result['results']] == ['unchanged', 'unchanged']
+    assert [r['material_check'] for r in result['results']] == ['matched', 'no record']
     assert [r['verified'] for r in result['results']] == [None, None]
-    assert kms.actions() == ['list-keys']
+    assert kms.actions() == ['list-keys', 'tags'] and kms.count('tags') == 2
 
 
 def test_material_from_files_and_expiry(kms, tmp_path):
@@ -485,7 +513,8 @@ def test_check_mode_makes_no_state_changing_call(kms):
     assert [r['action'] for r in result['results']] == ['would_create+import', 'would_import', 'unchanged']
     assert [r['changed'] for r in result['results']] == [True, True, False]
     assert result['results'][0]['key_id'] is None
-    assert kms.actions() == ['list-keys']
+    # reads only: the key with material is compared (its tags), nothing else
+    assert kms.actions() == ['list-keys', 'tags']
 
 
 def test_diff_shows_states_of_changed_keys_only(kms):
@@ -604,3 +633,134 @@ def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
     assert result['failed'] and kms.calls == []
     assert result['msg'] == ('wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use '
                              'RSAES_OAEP_SHA_256.')
+# ------------------------------------------------------------------------------ which material a key holds
+
+def test_first_import_records_the_check_value_of_aes_material_only(kms, private_keys):
+    aes = material()
+    pem = private_pem(private_keys['EC_P256']).decode()
+
+    result = run([{'alias': 'aes', 'key_material': aes},
+                  {'alias': 'ec', 'key_spec': 'EC_P256', 'key_material': pem}])
+
+    assert not result['failed'], result['msg']
+    aes_id, ec_id = [r['key_id'] for r in result['results']]
+    assert [r['material_check'] for r in result['results']] == ['imported', 'imported']
+    assert kms.tags == {aes_id: {'dew-kms-kcv': kcv(aes)}}
+    assert ec_id not in kms.tags
+
+
+def test_other_aes_material_than_recorded_fails_that_key_only(kms):
+    held, given, fine = material(), material(), material()
+    other_id = kms.key('other', state='2')
+    kms.tags[other_id] = {'dew-kms-kcv': kcv(held)}
+    kms.key('fine', state='2')
+    kms.tags[kms.key('third', state='2')] = {'dew-kms-kcv': kcv(fine)}
+
+    result = run([{'alias': 'other', 'key_material': given}, {'alias': 'fine', 'key_material': fine},
+                  {'alias': 'third', 'key_material': fine}])
+
+    assert result['failed'] and not result['changed']
+    assert [r['action'] for r in result['results']] == ['failed', 'unchanged', 'unchanged']
+    assert [r['material_check'] for r in result['results']] == [None, 'no record', 'matched']
+    error = result['results'][0]['error']
+    assert 'Key %s already holds other material' % other_id in error
+    assert 'recorded check value (tag dew-kms-kcv) is %s' % kcv(held) in error and kcv(given) in error
+    assert '1 of 3 keys failed (other)' in result['msg']
+    assert kms.count('get-parameters-for-import') == 0 and kms.count('import-key-material') == 0
+    assert_no_secret(result, held, given, fine)
+
+
+def test_other_private_key_than_held_fails_and_the_same_one_is_proven(kms, private_keys):
+    held = kms.key('held', state='2', spec='EC_P256', usage='SIGN_VERIFY')
+    kms.public_keys[held] = public_pem(private_keys['EC_P256'])
+    same = kms.key('same', state='2', spec='EC_P256', usage='SIGN_VERIFY')
+    kms.public_keys[same] = public_pem(private_keys['EC_P256'])
+    from cryptography.hazmat.primitives.asymmetric import ec
+    other_pem = private_pem(ec.generate_private_key(ec.SECP256R1())).decode()
+
+    result = run([{'alias': 'held', 'key_spec': 'EC_P256', 'key_material': other_pem},
+                  {'alias': 'same', 'key_spec': 'EC_P256',
+                   'key_material': private_pem(private_keys['EC_P256']).decode()}])
+
+    assert [r['action'] for r in result['results']] == ['failed', 'unchanged']
+    assert [r['material_check'] for r in result['results']] == [None, 'public key matched']
+    assert 'its public key in KMS is not the public key of the private key in key_material' in \
+        result['results'][0]['error']
+    assert kms.count('get-publickey') == 2 and kms.count('import-key-material') == 0
+
+
+def test_material_imported_by_another_run_meanwhile_is_compared(kms):
+    """Two runs on one new alias: the other run imported first, so this run meets KMS.0310."""
+    mine, theirs = material(), material()
+    key_id = kms.key('raced')
+
+    def other_run_wins(recorded):
+        def get_parameters_for_import(body):
+            # the other run imported (and recorded) between this run's listing and its import
+            kms.keys[key_id]['key_state'] = '2'
+            kms.tags[key_id] = recorded
+            return 400, {'error': {'error_code': 'KMS.0310', 'error_msg': 'the key is not waiting for import'}}
+        kms.keys[key_id]['key_state'] = '5'
+        kms.get_parameters_for_import = get_parameters_for_import
+        return run([{'alias': 'raced', 'key_material': mine}])
+
+    result = other_run_wins({'dew-kms-kcv': kcv(theirs)})
+    assert result['failed'] and 'already holds other material' in result['results'][0]['error']
+    result = other_run_wins({})
+    assert result['failed'] and 'received material from another run at the same time' in result['results'][0]['error']
+    result = other_run_wins({'dew-kms-kcv': kcv(mine)})
+    assert not result['failed'] and not result['changed']
+    assert (result['results'][0]['action'], result['results'][0]['material_check']) == ('unchanged', 'matched')
+    assert kms.count('import-key-material') == 0
+
+
+def test_alias_created_by_another_run_without_record_is_no_proof(kms):
+    kms.fail[('create-key', 'late')] = 'KMS.1104'
+    real_list = kms.list_keys
+    lists = []
+
+    def list_late(body):
+        lists.append(1)
+        if len(lists) == 2:    # the other run created the key and imported before this one could
+            kms.key('late', state='2')
+        return real_list(body)
+    kms.list_keys = list_late
+
+    result = run([{'alias': 'late', 'key_material': material()}])
+
+    assert result['failed'] and 'has no recorded check value' in result['results'][0]['error']
+    assert kms.count('import-key-material') == 0
+
+
+def test_a_failing_tag_record_only_warns(kms):
+    key_id = kms.key('untaggable')
+    kms.fail[('tags/action', key_id)] = 'KMS.0308'
+
+    result = run([{'alias': 'untaggable', 'key_material': material()}])
+
+    assert not result['failed'] and result['results'][0]['material_check'] == 'imported'
+    assert len(result['warnings']) == 1
+    assert 'check value could not be recorded as the key tag dew-kms-kcv' in result['warnings'][0]
+
+
+def test_an_unreadable_tag_list_is_no_record_with_a_warning(kms):
+    key_id = kms.key('untagged', state='2')
+    kms.fail[('tags', key_id)] = 'KMS.0308'
+
+    result = run([{'alias': 'untagged', 'key_material': material()}])
+
+    assert not result['failed'] and result['results'][0]['material_check'] == 'no record'
+    assert 'could not be read' in result['warnings'][0]
+
+
+def test_check_mode_compares_too_but_records_nothing(kms):
+    key_id = kms.key('checked', state='2')
+    kms.tags[key_id] = {'dew-kms-kcv': kcv(material())}
+    kms.key('new-one')
+
+    result = run([{'alias': 'checked', 'key_material': material()}, {'alias': 'new-one', 'key_material': material()}],
+                 check_mode=True)
+
+    assert result['failed'] and 'already holds other material' in result['results'][0]['error']
+    assert result['results'][1]['action'] == 'would_import' and result['results'][1]['material_check'] is None
+    assert kms.count('tags/action') == 0 and kms.count('import-key-material') == 0

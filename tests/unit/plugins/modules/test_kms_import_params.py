@@ -107,3 +107,17 @@ def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
 
     assert result['failed'] and kms.actions() == []
     assert result['msg'] == 'wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use RSAES_OAEP_SHA_256.'
+def test_a_weak_wrapping_key_is_never_returned(kms):
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    kms.add('get-parameters-for-import', {'key_id': KEY_ID, 'import_token': IMPORT_TOKEN, 'expiration_time': 4102444800,
+                                          'public_key': base64.b64encode(weak).decode()})
+
+    result = run({'key_id': KEY_ID})
+
+    assert result['failed'] and 'import_token' not in result and 'public_key' not in result
+    assert 'is a 1024-bit RSA key: KMS wrapping keys are RSA of at least 2048 bits' in result['msg']
+    assert IMPORT_TOKEN not in result['msg']

@@ -15,6 +15,7 @@ import pytest
 from unittest import mock
 import requests
 
+from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.modules import kms_key_material
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
     AUTH, IMPORT_TOKEN, KEY_ID, TOKEN, private_der, private_pem, run_module)
@@ -41,11 +42,14 @@ def test_first_import_wraps_in_process_with_three_calls(kms, import_params, unwr
     kms.describe(state='5')
     import_params(kms)
     kms.add('import-key-material', {})
+    kms.tagged()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE)}, diff=True)
 
     assert not result['failed'] and result['changed']
-    assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material']
+    assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'action']
+    assert result['material_check'] == 'imported' and 'material_check' not in result['key']
+    assert kms.bodies('tags/action') == [{'action': 'create', 'tags': [{'key': 'dew-kms-kcv', 'value': kcv(MATERIAL)}]}]
     sent = kms.bodies('import-key-material')[0]
     assert unwrap(sent['encrypted_key_material']) == MATERIAL
     assert sent['import_token'] == IMPORT_TOKEN and sent['expiration_time'] == FUTURE
@@ -60,22 +64,25 @@ def test_first_import_wraps_in_process_with_three_calls(kms, import_params, unwr
     assert_no_secret(result, WRAPPED, sent['encrypted_key_material'])
 
 
-def test_material_present_is_one_call_and_no_change(kms):
+def test_material_present_is_two_reads_and_no_change(kms):
     kms.describe(state='2', expiration=str(FUTURE * 1000))
+    kms.tags({'dew-kms-kcv': kcv(MATERIAL), 'team': 'x'})
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE)})
 
-    assert not result['failed'] and not result['changed']
-    assert kms.actions() == ['describe-key']
+    assert not result['failed'] and not result['changed'] and result['material_check'] == 'matched'
+    assert kms.actions() == ['describe-key', 'tags']
     assert result['key']['expiration_time'] == FUTURE and result['warnings'] == []
 
 
 def test_material_present_with_other_expiry_warns(kms):
     kms.describe(state='3')
+    kms.tags()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': '2030-01-01'})
 
-    assert not result['changed'] and kms.actions() == ['describe-key']
+    assert not result['changed'] and kms.actions() == ['describe-key', 'tags']
+    assert result['material_check'] == 'no record'
     assert 'expiration_time 2030-01-01T00:00:00Z was not applied' in result['warnings'][0]
 
 
@@ -133,12 +140,13 @@ def test_expired_token_gets_fresh_parameters_once(kms, import_params, unwrap):
     kms.add('import-key-material', status=400, error='KMS.2601')
     import_params(kms)
     kms.add('import-key-material', {})
+    kms.tagged()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64})
 
     assert result['changed']
     assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material',
-                             'get-parameters-for-import', 'import-key-material']
+                             'get-parameters-for-import', 'import-key-material', 'action']
 
 
 def test_server_error_on_import_that_went_through_is_not_repeated(kms, import_params):
@@ -146,11 +154,13 @@ def test_server_error_on_import_that_went_through_is_not_repeated(kms, import_pa
     import_params(kms)
     kms.add('import-key-material', status=502, error='APIGW.0201')
     kms.describe(state='2')
+    kms.tagged()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64})
 
     assert not result['failed'] and result['changed']
-    assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'describe-key']
+    assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'describe-key',
+                             'action']
 
 
 def test_lost_connection_on_import_that_did_not_go_through_fails_safely(kms, import_params):
@@ -174,12 +184,13 @@ def test_server_error_on_import_with_the_key_still_pending_imports_again(kms, im
     kms.describe(state='5')
     import_params(kms)
     kms.add('import-key-material', {})
+    kms.tagged()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE), 'retries': 2})
 
     assert not result['failed'] and result['changed'], result.get('msg')
     assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'describe-key',
-                             'get-parameters-for-import', 'import-key-material']
+                             'get-parameters-for-import', 'import-key-material', 'action']
     sent = kms.bodies('import-key-material')
     # fresh parameters for the second attempt, the same material and expiry
     assert [unwrap(body['encrypted_key_material']) for body in sent] == [MATERIAL, MATERIAL]
@@ -215,6 +226,7 @@ def test_import_that_went_through_is_never_repeated_even_with_retries(kms, impor
     import_params(kms)
     kms.add('import-key-material', exception=requests.exceptions.ReadTimeout('read timed out'))
     kms.describe(state='2')
+    kms.tagged()
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'retries': 3})
 

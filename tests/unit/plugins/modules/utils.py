@@ -63,15 +63,27 @@ class FakeKms:
     def url(action):
         return '%s/v1.0/%s/kms/%s' % (ENDPOINT, PROJECT_ID, action)
 
-    def add(self, action, body=None, status=200, error=None, exception=None):
+    def add(self, action, body=None, status=200, error=None, exception=None, method='POST'):
         """Queue one answer: ``body`` (JSON), an ``error`` code (KMS error body), or an exception."""
         if exception is not None:
-            self.rsps.add(responses.POST, self.url(action), body=exception)
+            self.rsps.add(method, self.url(action), body=exception)
             return
         if error is not None:
             body = {'error': {'error_code': error, 'error_msg': 'unit test error %s' % error}}
-        self.rsps.add(responses.POST, self.url(action), json=body if body is not None else {}, status=status,
+        self.rsps.add(method, self.url(action), json=body if body is not None else {}, status=status,
                       headers={'X-Request-Id': 'req-%s' % action})
+
+    def tags(self, tags=None, key_id=KEY_ID, **kwargs):
+        """Queue the answer of the key's tag query: ``tags`` {key: value}."""
+        items = [{'key': name, 'value': value} for name, value in (tags or {}).items()]
+        self.add('%s/tags' % key_id, {'tags': items, 'existTagsNum': len(items)}, method='GET', **kwargs)
+
+    def tagged(self, key_id=KEY_ID, **kwargs):
+        """Queue the answer of adding tags to the key (204, no body)."""
+        if kwargs:
+            self.add('%s/tags/action' % key_id, **kwargs)
+        else:
+            self.rsps.add(responses.POST, self.url('%s/tags/action' % key_id), status=204)
 
     def describe(self, **info):
         self.add('describe-key', {'key_info': key_info(**info)})

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Which material a key holds: proof before a key with material is reported as unchanged.
+
+KMS never tells which material a key holds. For RSA/EC keys the public key tells
+(get-publickey against the public half of the given private key). For AES-256 keys the
+collection records the key check value (``_check_values.kcv``, 24 bits of a CMAC: no help in
+finding the key) as the key tag ``dew-kms-kcv`` when it imports, and compares it on later
+runs; a key without that tag has no record, and nothing is guessed.
+Private module: the interface may change between releases. See docs/dev/architecture.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
+from ansible_collections.dew.kms.plugins.module_utils._keys import failure_summary, get_public_key, validate_key_id
+from ansible_collections.dew.kms.plugins.module_utils import _wrap
+
+KCV_TAG = 'dew-kms-kcv'
+
+# the values of material_check in results
+IMPORTED = 'imported'                       # this run imported the material
+MATCHED = 'matched'                         # the recorded check value equals the material's
+PUBLIC_KEY_MATCHED = 'public key matched'   # get-publickey equals the private key's public key
+NO_RECORD = 'no record'                     # AES key without a recorded check value
+NOT_CHECKED = 'not checked'                 # pre-wrapped input: the material is not known here
+
+
+class MaterialMismatchError(KmsError):
+    """The key holds other material than the one given: that key fails, nothing changes."""
+
+
+def key_tags(client, key_id):
+    """{tag key: value} of a key (GET .../kms/{key_id}/tags)."""
+    validate_key_id(key_id)
+    answer = client.call('%s/tags' % key_id, key_id=key_id, method='GET')
+    tags = answer.get('tags')
+    if not isinstance(tags, list) or not all(isinstance(tag, dict) for tag in tags):
+        raise KmsError('the tags of key %s came back in an unexpected form (no "tags" list).' % key_id)
+    return dict((tag.get('key'), tag.get('value')) for tag in tags)
+
+
+def record_check_value(client, key_id, material, warn):
+    """Record the check value of AES material as a key tag; a failure only warns (the import
+    stands). Creating the same tag again changes nothing, so the call may be repeated."""
+    if material.private_key is not None:
+        return
+    body = {'action': 'create', 'tags': [{'key': KCV_TAG, 'value': kcv(material.symmetric)}]}
+    try:
+        client.call('%s/tags/action' % key_id, body, key_id=key_id)
+    except KmsError as error:
+        warn('The material of key %s was imported, but its check value could not be recorded as the key '
+             'tag %s (%s). Later runs report material_check "no record" for this key instead of comparing '
+             'the material.' % (key_id, KCV_TAG, _why(error)))
+
+
+def check_held_material(client, key, material, warn, raced=False):
+    """``material_check`` of a key that already holds material, or MaterialMismatchError.
+
+    ``raced``: the material arrived while this run was about to import (another run on the same
+    key); then an AES key without a record fails too, since no one can tell whose material won.
+    """
+    key_id = key['key_id']
+    if material.private_key is not None:
+        remote = get_public_key(client, key_id)['der_b64']
+        local = base64.b64encode(_wrap.public_key_der_of(material.private_key)).decode('ascii')
+        if remote != local:
+            raise MaterialMismatchError(
+                'Key %s already holds other material: its public key in KMS is not the public key of the '
+                'private key in %s. Nothing was changed (KMS never replaces the material of a key). Give '
+                'the private key this key was made with, or import this one into a new key.'
+                % (key_id, material.field))
+        return PUBLIC_KEY_MATCHED
+    recorded = _recorded_check_value(client, key_id, warn)
+    if recorded is None:
+        if raced:
+            raise MaterialMismatchError(
+                'Key %s received material from another run at the same time and has no recorded check '
+                'value (tag %s) yet, so whether it holds the material of %s cannot be told. Run the task '
+                'again once the other run has finished.' % (key_id, KCV_TAG, material.field))
+        return NO_RECORD
+    given = kcv(material.symmetric, material.field)
+    if recorded.upper() != given:
+        raise MaterialMismatchError(
+            'Key %s already holds other material: its recorded check value (tag %s) is %s, the material '
+            'of %s has check value %s. Nothing was changed (KMS only ever accepts the same material '
+            'again). Give the material this key was made with, or import this one into a new key.'
+            % (key_id, KCV_TAG, recorded, material.field, given))
+    return MATCHED
+
+
+def _recorded_check_value(client, key_id, warn):
+    """The recorded check value, or None (no tag, or tags cannot be read: a warning says so)."""
+    try:
+        value = key_tags(client, key_id).get(KCV_TAG)
+    except KmsError as error:
+        warn('The tags of key %s could not be read (%s): its material cannot be compared, material_check '
+             'is "no record".' % (key_id, _why(error)))
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _why(error):
+    """'HTTP 403 KMS.0303' for an answer, else the message (the client's names the failure)."""
+    return failure_summary(error) if error.status else error.msg.rstrip('.')
