@@ -342,4 +342,3 @@ def _raise_or_return(batch, result):
     if failed:
         raise BatchFailed(failure_message(failed, len(batch.entries)), result)
     return result
-

@@ -167,6 +167,17 @@ kms_keys:
       description: Expiry of imported key material, epoch seconds; V(null) when it does not expire.
       type: int
       sample: 1767225600
+    expiration_date:
+      description: RV(kms_keys[].expiration_time) as ISO 8601 UTC; V(null) when it does not expire.
+      type: str
+      sample: '2026-01-01T00:00:00Z'
+    expires_in_days:
+      description:
+        - Whole days until the imported material expires (negative once it has expired); V(null)
+          when it does not expire.
+        - The role P(dew.kms.byok#role) warns for material expiring within C(byok_expiry_warning_days).
+      type: int
+      sample: 30
     scheduled_deletion_date:
       description: When a key pending deletion will be deleted, epoch seconds; V(null) otherwise.
       type: int
@@ -183,6 +194,7 @@ kms_keys:
 
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
 from ansible_collections.dew.kms.plugins.module_utils import _keys
+from ansible_collections.dew.kms.plugins.module_utils._phases import expires_in_days
 
 
 def run(kms):
@@ -195,6 +207,9 @@ def run(kms):
         keys = [key] if key is not None and _keys.key_matches(key, **filters) else []
     else:
         keys = _keys.list_keys(kms.client, **filters)
+    for key in keys:
+        key.update(expiration_date=_keys.iso8601(key['expiration_time']),
+                   expires_in_days=expires_in_days(key['expiration_time']))
     return {'changed': False, 'kms_keys': keys}
 
 
