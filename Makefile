@@ -84,7 +84,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree
 
 # ---------------------------------------------------------------------------- test suites
 .PHONY: test
-test: lint docs-lint build-check docs docs-examples galaxy-importer sanity units integration emulator-test bench-smoke security-test reliability-test awx-test ## every test suite (what CI runs)
+test: lint docs-lint build-check docs docs-examples galaxy-importer sanity units integration emulator-test ceremony-test bench-smoke security-test reliability-test awx-test ## every test suite (what CI runs)
 	@echo "make test: all suites passed"
 
 .PHONY: sanity
@@ -120,6 +120,10 @@ integration-old: $(OLD)/.done tree
 .PHONY: emulator-test
 emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it
 	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/emulator/tests
+
+.PHONY: ceremony-test
+ceremony-test: $(TOOLS)/.done ## a wrapped bundle filled by openssl (as an HSM would) imports into the emulator
+	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/ceremony
 
 .PHONY: security-test
 security-test: $(SECURITY)/.done ## secret-leak canaries and the bad-input table, against the emulator (< 5 min)
