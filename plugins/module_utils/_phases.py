@@ -61,9 +61,6 @@ def check_options(params):
     for option in PATHS_NEEDED[phase]:
         if not params.get(option):
             raise KmsInputError('phase=%s needs %s: %s.' % (phase, option, _PATH_PURPOSE[option]))
-    if params.get('report_path') and phase not in PHASES_WITH_REPORT:
-        raise KmsInputError('report_path applies to the phases %s (the ones that import); '
-                            'omit it for phase=%s.' % (' and '.join(PHASES_WITH_REPORT), phase))
     if params.get('expiry_warning_days', 0) < 0:
         raise KmsInputError('expiry_warning_days must be 0 (no warning) or a positive number of days.')
     if phase in PHASES_NEEDING_MATERIAL:
@@ -105,7 +102,8 @@ def finish(batch, result, wrapped_bundle=None):
             batch.km.warn('The material of key %s (%s) expires on %s, in %d days: import it again before '
                           'then (see byok_renew_within_days in the BYOK guide).'
                           % (entry.label, entry.result['key_id'], entry.result['expiration_date'], days))
-    if params.get('report_path') and not batch.check_mode:
+    # the export and wrap phases import nothing: the same variables serve every phase
+    if params.get('report_path') and params['phase'] in PHASES_WITH_REPORT and not batch.check_mode:
         _write_report(batch, wrapped_bundle, now)
         result['report_path'] = params['report_path']
     return result

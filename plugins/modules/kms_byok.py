@@ -157,7 +157,8 @@ options:
   report_path:
     description:
       - Write an evidence report of this run here (JSON), and its Markdown rendering next to it
-        (C(.json) replaced by C(.md)), for O(phase=all) and O(phase=import).
+        (C(.json) replaced by C(.md)), for O(phase=all) and O(phase=import). The other phases import
+        nothing and ignore it, so that one set of options serves every phase.
       - One record per key - alias, key ID, key spec, action, wrapping algorithm, phase times
         (UTC), material expiry, check value, collection version, user and host. Never material,
         tokens or credentials. Not written in check mode.
