@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the AWX-path tests: the credential type, the collection as AWX sees it, the emulator.
 
-Run with the lint environment (``make awx-test``): it has ansible-core, ansible-runner and the
+Run with the tool environment (``make awx-test``): it has ansible-core, ansible-runner and the
 libraries the modules need. ``KMS_EMULATOR_PYTHON`` names the interpreter for the emulator
 (default: the one running the tests).
 """
@@ -11,17 +11,19 @@ libraries the modules need. ``KMS_EMULATOR_PYTHON`` names the interpreter for th
 from __future__ import absolute_import, division, print_function
 
 import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/support
+
+from support.collection import REPO  # noqa: E402  (pylint: disable=wrong-import-position)
+from support.emulator import running_emulator  # noqa: E402  (pylint: disable=wrong-import-position)
+
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'awx', 'credential_type.yml')
 
 
@@ -77,33 +79,7 @@ def installed_collection(tmp_path_factory):
 def emulator(tmp_path_factory):
     """A running KMS emulator; its ready line (endpoints and credentials) as a dict."""
     work = tmp_path_factory.mktemp('emulator')
-    out_path = str(work / 'stdout')
-    log_path = str(work / 'requests.log')
     python = os.environ.get('KMS_EMULATOR_PYTHON') or sys.executable
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, 'tests', 'emulator'))
-    with open(out_path, 'wb') as out:
-        proc = subprocess.Popen(
-            [python, '-m', 'kms_emulator', '--port', '0', '--exit-after', '600', '--log-file', log_path],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(work))
-    info = None
-    deadline = time.time() + 30
-    while time.time() < deadline and info is None:
-        if proc.poll() is not None:
-            break
-        with open(out_path, 'rb') as handle:
-            first = handle.readline()
-        if first.endswith(b'\n'):
-            info = json.loads(first)
-        else:
-            time.sleep(0.1)
-    if info is None:
-        proc.kill()
-        with open(out_path, 'rb') as handle:
-            pytest.fail('the KMS emulator did not start: %s' % handle.read().decode('utf-8', 'replace'))
-    yield info
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    with running_emulator(workdir=work, python=python, exit_after=600,
+                          log_file=work / 'requests.log') as process:
+        yield process.info

@@ -1,7 +1,7 @@
 # Copyright: dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Benchmark plumbing: the emulator process, a small KMS client for set-up and checks, the
-temporary collection tree, and a measured subprocess runner.
+"""Benchmark plumbing: the emulator process (tests/support) with a small KMS client for set-up
+and checks, and a measured subprocess runner; the collection tree comes from tests/support.
 
 Nothing here is measured itself: keys are created, states checked and counters read outside
 the timed window of a scenario run.
@@ -22,93 +22,53 @@ import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-EMULATOR_PATH = os.path.join(REPO, 'tests', 'emulator')
+sys.path.insert(0, os.path.dirname(HERE))  # tests/support
+
+# pylint: disable=wrong-import-position
+from support.collection import build_collection_tree  # noqa: E402,F401  (pylint: disable=unused-import)
+from support.emulator import EmulatorError, EmulatorProcess  # noqa: E402
 
 
 class BenchError(Exception):
     """A scenario or the set-up failed: the benchmark cannot give a meaningful figure."""
 
 
-# --------------------------------------------------------------------------- collection tree
-
-def build_collection_tree(root):
-    """Copy the checkout (tracked and untracked-but-not-ignored files) to
-    ``root/ansible_collections/dew/kms`` and return ``root`` (for ANSIBLE_COLLECTIONS_PATH)."""
-    tree = os.path.join(root, 'ansible_collections', 'dew', 'kms')
-    os.makedirs(tree)
-    files = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-                           cwd=REPO, check=True, capture_output=True).stdout.split(b'\0')
-    for name in files:
-        if not name:
-            continue
-        rel = os.fsdecode(name)
-        src = os.path.join(REPO, rel)
-        if not os.path.isfile(src):  # deleted in the work tree but still in the index
-            continue
-        dst = os.path.join(tree, rel)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(src, dst)
-    return root
-
-
 # --------------------------------------------------------------------------- the emulator
 
-class Emulator:
+class Emulator(EmulatorProcess):
     """One emulator process on a loopback port, started from a copy of a seed state file (so
     its RSA wrapping-key pool is loaded, not generated, and no earlier keys count against the
     key quota)."""
 
     def __init__(self, python, workdir, seed_state=None, latency_ms=0, exit_after=3600,
                  profile_out=None, state_file=None):
-        self.python = python
-        self.workdir = workdir
-        self.state_file = state_file or os.path.join(
-            workdir, 'emulator-%d.sqlite' % time.monotonic_ns())
+        own_state = state_file or os.path.join(workdir, 'emulator-%d.sqlite' % time.monotonic_ns())
         if seed_state and os.path.exists(seed_state) and not state_file:
-            shutil.copyfile(seed_state, self.state_file)
-        self.latency_ms = latency_ms
-        self.exit_after = exit_after
+            shutil.copyfile(seed_state, own_state)
+        args = ['--latency-ms', latency_ms] if latency_ms else []
+        # py-spy cannot attach to a running interpreter here, so it starts the emulator
+        wrapper = [os.path.join(os.path.dirname(python), 'py-spy'), 'record', '--rate', '200',
+                   '--format', 'raw', '--output', profile_out, '--'] if profile_out else []
+        super().__init__(workdir, *args, python=python, state_file=own_state,
+                         exit_after=exit_after, wrapper=wrapper)
         self.profile_out = profile_out
-        self.proc = None
-        self.info = None
         self.ps = None
         self._token = None
         self._session = requests.Session()
 
     # -- life cycle
     def start(self, timeout=60):
-        env = dict(os.environ, PYTHONPATH=EMULATOR_PATH, PYTHONDONTWRITEBYTECODE='1')
-        cmd = [self.python, '-m', 'kms_emulator', '--port', '0', '--state-file', self.state_file,
-               '--exit-after', str(self.exit_after)]
-        if self.latency_ms:
-            cmd += ['--latency-ms', str(self.latency_ms)]
-        if self.profile_out:
-            # py-spy cannot attach to a running interpreter here, so it starts the emulator
-            cmd = [os.path.join(os.path.dirname(self.python), 'py-spy'), 'record', '--rate', '200',
-                   '--format', 'raw', '--output', self.profile_out, '--'] + cmd
-        self._log = open(self.state_file + '.log', 'wb')
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, env=env,
-                                     cwd=self.workdir)
-        deadline = time.monotonic() + timeout
-        line = b''
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.lstrip().startswith(b'{') or (not line and self.proc.poll() is not None):
-                break
-            line = b''  # e.g. py-spy's own banner
-        if not line.strip():
-            self.stop()
-            raise BenchError('the emulator did not start: see %s.log' % self.state_file)
-        self.info = json.loads(line)
-        self.ps = psutil.Process(self.proc.pid)
+        try:
+            super().start(timeout)
+        except EmulatorError as exc:
+            raise BenchError(str(exc)) from exc
+        self.ps = psutil.Process(self.pid)
         if self.profile_out:
             children = self.ps.children()
             if not children:
                 self.stop()
                 raise BenchError('py-spy started no emulator')
             self.ps = children[0]
-        # drain anything else it prints, so a full pipe never blocks it
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
         self.wait_idle()
         return self
 
@@ -128,29 +88,15 @@ class Emulator:
                 return
         raise BenchError('the emulator stayed busy for %ds after start' % timeout)
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            if self.profile_out and self.ps is not None:
-                try:  # end the emulator; py-spy then writes its profile and exits
-                    self.ps.send_signal(signal.SIGTERM)
-                except psutil.Error:
-                    pass
-            else:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, '_log', None):
-            self._log.close()
+    def stop(self, timeout=10):
+        if self.profile_out and self.ps is not None and self.alive():
+            try:  # end the emulator; py-spy then writes its profile and exits
+                self.ps.send_signal(signal.SIGTERM)
+                self.process.wait(timeout)
+            except (psutil.Error, subprocess.TimeoutExpired):
+                pass
+        super().stop(timeout)
         self._session.close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # -- counters
     def cpu_seconds(self):

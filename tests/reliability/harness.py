@@ -1,5 +1,6 @@
-"""Shared pieces of the reliability suite: emulator processes, the collection tree, playbooks,
-in-process clients, a recording proxy and the figures file.
+"""Shared pieces of the reliability suite: emulator processes (tests/support with the admin
+calls), in-process clients, a recording proxy and the figures file; the collection tree and
+playbook runs come from tests/support.
 
 Nothing here talks to anything but loopback addresses; every loop is bounded in count and time.
 """
@@ -8,13 +9,7 @@ import http.client
 import json
 import os
 import re
-import selectors
-import signal
 import socket
-import subprocess
-import sys
-import tarfile
-import io
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,10 +18,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from support.ansible import run_playbook  # noqa: F401  (pylint: disable=unused-import)
+from support.collection import build_collection_tree, import_collection  # noqa: F401  (pylint: disable=unused-import)
+from support.emulator import EmulatorProcess
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 EMULATOR_DIR = REPO / "tests" / "emulator"
-START_TIMEOUT = 60
 OUTPUT_DIR = REPO / "tests" / "output" / "reliability"
 
 LONG = os.environ.get("RELIABILITY_PROFILE") == "long"
@@ -60,75 +58,16 @@ LOG_LINE = re.compile(
     r" code=(?P<code>\S+) duration_ms=(?P<duration>[0-9.]+) request_id=(?P<request_id>\S+)$")
 
 
-class Emulator:
-    """One emulator subprocess (``python -m kms_emulator``); ``info`` is its JSON line."""
+class Emulator(EmulatorProcess):
+    """One emulator subprocess with a state file and a request log in ``workdir``, and the admin
+    calls and options the suite uses; ``info`` is its JSON line."""
 
     def __init__(self, workdir, *args, state_file=None, port=0, log_name="emulator.log",
                  exit_after=900):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.state_file = str(state_file or self.workdir / "state.sqlite")
-        self.log_file = str(self.workdir / log_name)
-        self.args = [str(arg) for arg in args]
-        self.port = port
-        self.exit_after = exit_after
-        self.process = None
-        self.info = None
-
-    def start(self):
-        env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
-        command = [sys.executable, "-m", "kms_emulator", "--port", str(self.port),
-                   "--state-file", self.state_file, "--log-file", self.log_file,
-                   "--exit-after", str(self.exit_after)] + self.args
-        self.process = subprocess.Popen(command, cwd=str(self.workdir), env=env,
-                                        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        ready = selector.select(START_TIMEOUT)
-        selector.close()
-        line = self.process.stdout.readline() if ready else b""
-        if not line:
-            self.kill()
-            raise RuntimeError("the emulator did not start: %s"
-                               % self.process.stderr.read().decode("utf-8", "replace")[-2000:])
-        self.info = json.loads(line.decode("utf-8"))
-        self.port = urlsplit(self.info["kms_endpoint"]).port
-        return self
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    @property
-    def url(self):
-        return self.info["kms_endpoint"]
-
-    def alive(self):
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self):
-        """SIGTERM and wait: the state file is closed cleanly."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._close_pipes()
-
-    def kill(self):
-        """SIGKILL: no chance to flush or close anything."""
-        if self.alive():
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(15)
-        self._close_pipes()
-
-    def _close_pipes(self):
-        if self.process:
-            for pipe in (self.process.stdout, self.process.stderr):
-                if pipe and not pipe.closed:
-                    pipe.close()
+        workdir = Path(workdir)
+        super().__init__(workdir, *args, state_file=state_file or workdir / "state.sqlite",
+                         log_file=workdir / log_name, port=port, exit_after=exit_after)
+        self.workdir = workdir
 
     # -- admin and conveniences ---------------------------------------------------------------
     def admin(self, path, body=None):
@@ -203,33 +142,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-# ------------------------------------------------------------------------------- collection
-
-def build_collection_tree(root):
-    """Copy the checkout (tracked and untracked-but-not-ignored files) to
-    ``<root>/ansible_collections/dew/kms``; return ``root`` (the collections path)."""
-    tree = Path(root) / "ansible_collections" / "dew" / "kms"
-    tree.mkdir(parents=True, exist_ok=True)
-    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=str(REPO), check=True, stdout=subprocess.PIPE).stdout
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name in filter(None, listing.decode("utf-8").split("\0")):
-            source = REPO / name
-            if source.is_file():
-                archive.add(str(source), arcname=name, recursive=False)
-    buffer.seek(0)
-    with tarfile.open(fileobj=buffer, mode="r") as archive:
-        archive.extractall(str(tree), filter="data")
-    return Path(root)
-
-
-def import_collection(collections_root):
-    """Make ``ansible_collections.dew.kms`` importable in this process (in-process tests)."""
-    root = str(collections_root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-
+# ------------------------------------------------------------------------------- in-process client
 
 def make_client(collections_root, options, warnings=None):
     """A KmsClient of the collection for ``options`` (module parameters)."""
@@ -243,93 +156,6 @@ def make_client(collections_root, options, warnings=None):
     params.setdefault("retries", 3)
     warn = warnings.append if warnings is not None else None
     return KmsClient(resolve_config(params, env={}), warn=warn)
-
-
-# ------------------------------------------------------------------------------- playbooks
-
-class PlaybookRun:
-    def __init__(self, completed, seconds, result_file):
-        self.returncode = completed.returncode
-        self.stdout = completed.stdout
-        self.stderr = completed.stderr
-        self.seconds = seconds
-        self.result_file = result_file
-
-    @property
-    def output(self):
-        return self.stdout + self.stderr
-
-    def results(self):
-        """What the playbook wrote to ``result_file`` (JSON), or None."""
-        path = Path(self.result_file)
-        return json.loads(path.read_text()) if path.exists() and path.read_text() else None
-
-    def warnings(self):
-        """The [WARNING] lines ansible-playbook printed (folded continuation lines joined)."""
-        found, current = [], None
-        for line in self.output.splitlines():
-            if line.startswith("[WARNING]:"):
-                if current is not None:
-                    found.append(current)
-                current = line[len("[WARNING]:"):].strip()
-            elif current is not None and line.startswith(" ") and line.strip():
-                current += " " + line.strip()
-            else:
-                if current is not None:
-                    found.append(current)
-                current = None
-        if current is not None:
-            found.append(current)
-        return found
-
-
-def run_playbook(collections_root, workdir, playbook, extra_vars=None, timeout=600, env=None,
-                 verbosity=0):
-    """ansible-playbook on localhost with the collection from ``collections_root``.
-
-    ``playbook``: the YAML text. ``extra_vars`` go in as a JSON file (secrets stay off the
-    command line). A play can write its findings to ``{{ result_file }}``.
-    """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    stamp = "%d-%d" % (os.getpid(), time.monotonic_ns())
-    playbook_path = workdir / ("play-%s.yml" % stamp)
-    playbook_path.write_text(playbook)
-    inventory = workdir / "inventory.yml"
-    inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
-                         "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n")
-    result_file = workdir / ("result-%s.json" % stamp)
-    variables = dict(extra_vars or {}, result_file=str(result_file))
-    vars_path = workdir / ("vars-%s.json" % stamp)
-    vars_path.write_text(json.dumps(variables))
-    bindir = str(Path(sys.executable).parent)
-    run_env = dict(os.environ)
-    run_env.update({
-        "PATH": bindir + os.pathsep + run_env.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_root),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_HOME": str(workdir / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "false",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
-    for name in list(run_env):
-        if name.startswith(("HW_", "OS_")):
-            del run_env[name]  # the play says which credentials it uses
-    run_env.update(env or {})
-    command = [os.path.join(bindir, "ansible-playbook"), "-i", str(inventory),
-               "-e", "@" + str(vars_path), str(playbook_path)]
-    if verbosity:
-        command.append("-" + "v" * verbosity)
-    started = time.monotonic()
-    completed = subprocess.run(command, cwd=str(workdir), env=run_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
-    return PlaybookRun(completed, time.monotonic() - started, result_file)
 
 
 # ------------------------------------------------------------------------------- recording proxy

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Session fixtures of the security suite: one emulator, one collection tree.
 
-Run with the pinned environment ``.venv/security`` (``make security-test``); the emulator runs
+Run with the pinned tool environment ``.venv/tools`` (``make security-test``); the emulator runs
 on the same interpreter.
 """
 
@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # helpers, canaries; tests/support
 
 import helpers  # noqa: E402  (pylint: disable=wrong-import-position)
 

@@ -1,27 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plumbing of the security suite: the emulator process, a small KMS client of its own, the
-collection tree, and running ansible-playbook / ansible / ansible-runner with an isolated
-TMPDIR and HOME.
+"""Plumbing of the security suite: the emulator with a small KMS client of its own, and the
+names the tests use from tests/support (collection tree, isolated ansible runs).
 
 The client here is deliberately not the collection's: the suite must see the emulator's state
 through an independent path (describe before and after, counters), so that a bug in the
 collection's client cannot hide itself.
 """
 
-import json
 import os
 import resource
-import subprocess
-import sys
-import time
 
 import requests
 
+from support.ansible import BIN, AnsibleEnv, run, write_inventory  # noqa: F401  (pylint: disable=unused-import)
+from support.collection import REPO, build_collection_tree  # noqa: F401  (pylint: disable=unused-import)
+from support.emulator import EmulatorProcess
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
-BIN = os.path.dirname(sys.executable)
 
 # KMS actions that change state. Any of them during a bad-input run is a finding.
 STATE_CHANGING_ACTIONS = frozenset((
@@ -42,49 +39,26 @@ def is_state_changing(action):
 class Emulator:
     """A running emulator: its ready line (``info``), log file and a direct API of our own."""
 
-    def __init__(self, proc, info, log_path):
-        self.proc = proc
-        self.info = info
-        self.log_path = log_path
-        self.kms = info['kms_endpoint']
-        self.iam = info['iam_endpoint']
-        self.admin = info['admin_url']
-        self.projects = info['projects']
+    def __init__(self, process):
+        self.process = process
+        self.info = process.info
+        self.log_path = process.log_file
+        self.kms = self.info['kms_endpoint']
+        self.iam = self.info['iam_endpoint']
+        self.admin = self.info['admin_url']
+        self.projects = self.info['projects']
         self._http = requests.Session()
         self._tokens = {}
 
     @classmethod
     def start(cls, workdir, exit_after=900, python=None):
-        out_path = os.path.join(workdir, 'emulator.stdout')
-        log_path = os.path.join(workdir, 'emulator.log')
-        env = dict(os.environ, PYTHONPATH=os.path.join(REPO, 'tests', 'emulator'))
-        with open(out_path, 'wb') as out:
-            proc = subprocess.Popen(
-                [python or sys.executable, '-m', 'kms_emulator', '--port', '0',
-                 '--exit-after', str(exit_after), '--log-file', log_path, '--projects', '2'],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=workdir)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with open(out_path, 'rb') as handle:
-                first = handle.readline()
-            if first.endswith(b'\n'):
-                return cls(proc, json.loads(first), log_path)
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        proc.kill()
-        with open(out_path, 'rb') as handle:
-            raise RuntimeError('the KMS emulator did not start: %s' % handle.read().decode('utf-8', 'replace'))
+        process = EmulatorProcess(workdir, '--projects', '2', python=python, exit_after=exit_after,
+                                  log_file=os.path.join(workdir, 'emulator.log')).start()
+        return cls(process)
 
     def stop(self):
         self._http.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.process.stop(timeout=10)
 
     # admin calls --------------------------------------------------------------------------
     def stats(self):
@@ -172,65 +146,6 @@ class Emulator:
         self.call('disable-key', {'key_id': key_id}, project_index)
 
 
-# --------------------------------------------------------------------------------------- ansible
-
-def build_collection_tree(root):
-    """``<root>/ansible_collections/dew/kms`` from the checkout (tracked + untracked, not ignored)."""
-    tree = os.path.join(root, 'ansible_collections', 'dew', 'kms')
-    os.makedirs(tree)
-    files = subprocess.run(['git', 'ls-files', '-z', '-co', '--exclude-standard'], cwd=REPO, check=True,
-                           stdout=subprocess.PIPE).stdout.split(b'\0')
-    present = b'\0'.join(name for name in files if name and os.path.exists(os.path.join(REPO, os.fsdecode(name))))
-    pack = subprocess.Popen(['tar', '--null', '-cf', '-', '-T', '-'], cwd=REPO, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE)
-    unpack = subprocess.Popen(['tar', '-xf', '-', '-C', tree], stdin=pack.stdout)
-    pack.stdout.close()
-    pack.communicate(present)
-    assert unpack.wait() == 0 and pack.returncode == 0
-    return root
-
-
-class AnsibleEnv:
-    """Environment for one ansible run: collections path, private HOME, dedicated TMPDIR."""
-
-    def __init__(self, collections_root, workdir, extra_env=None):
-        self.workdir = workdir
-        self.home = os.path.join(workdir, 'home')
-        self.tmpdir = os.path.join(workdir, 'tmp')
-        for path in (self.home, self.tmpdir):
-            os.makedirs(path, exist_ok=True)
-        keep = ('PATH', 'LANG', 'LC_ALL', 'PYENV_ROOT')
-        env = dict((name, os.environ[name]) for name in keep if name in os.environ)
-        env.update({
-            'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
-            'HOME': self.home,                       # so ~/.ansible/tmp is ours to scan
-            'TMPDIR': self.tmpdir,
-            'ANSIBLE_COLLECTIONS_PATH': collections_root,
-            'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_HOST_KEY_CHECKING': 'false',
-            'ANSIBLE_LOCALHOST_WARNING': 'false',
-            'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-            'ANSIBLE_DEPRECATION_WARNINGS': 'false',
-            'PYTHONDONTWRITEBYTECODE': '1',
-        })
-        env.update(extra_env or {})
-        self.env = env
-
-    def scan_roots(self):
-        """Where a run may leave files behind: TMPDIR and HOME (incl. ~/.ansible/tmp)."""
-        return [self.tmpdir, self.home]
-
-
-def write_inventory(path):
-    with open(path, 'w') as handle:
-        handle.write('localhost ansible_connection=local '
-                     'ansible_python_interpreter="{{ ansible_playbook_python }}"\n')
-    return path
-
-
 # wall-clock and CPU seconds of the suite's runs, printed at the end of the session (conftest)
 TIMINGS = {}
 
@@ -239,17 +154,3 @@ def children_cpu():
     """CPU seconds (user + system) used so far by waited-for child processes."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def run(cmd, ansible_env, cwd, timeout=600, stdout_path=None):
-    """Run a command; returns (rc, stdout, stderr) as text."""
-    proc = subprocess.run(cmd, cwd=cwd, env=ansible_env.env, stdout=subprocess.PIPE, check=False,
-                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout)
-    out = proc.stdout.decode('utf-8', 'replace')
-    err = proc.stderr.decode('utf-8', 'replace')
-    if stdout_path:
-        with open(stdout_path, 'w') as handle:
-            handle.write(out)
-        with open(stdout_path + '.stderr', 'w') as handle:
-            handle.write(err)
-    return proc.returncode, out, err

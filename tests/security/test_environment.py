@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The security suite's own environment is pinned, so that its results are reproducible."""
+"""The security suite's environment (the tool environment) is pinned, so that its results are reproducible."""
 
 import os
 import re
@@ -10,7 +10,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_requirements_are_pinned_exactly():
-    with open(os.path.join(HERE, 'requirements.txt')) as handle:
+    with open(os.path.join(HERE, '..', 'requirements', 'tools.txt')) as handle:
         lines = [line.split('#', 1)[0].strip() for line in handle]
     requirements = [line for line in lines if line]
     assert requirements

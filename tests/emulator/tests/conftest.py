@@ -1,12 +1,6 @@
 """Fixtures: real emulator processes and small HTTP clients speaking to them."""
 
 import base64
-import json
-import os
-import selectors
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,9 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from signing import AkSkAuth
+from support.emulator import EmulatorProcess
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 60
 
 # Every action with its smallest complete body for a key (``KEY`` is replaced by a key id).
 ACTION_BODIES = {
@@ -63,53 +57,17 @@ OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.S
                            label=None)
 
 
-class Emulator:
-    """One emulator subprocess; ``info`` is its parsed JSON line."""
+class Emulator(EmulatorProcess):
+    """One emulator subprocess (tests/support) with its request log and, unless ``in_memory``,
+    its state file in ``workdir``; ``info`` is its parsed JSON line."""
 
     def __init__(self, workdir, *args, state_file=None, in_memory=False):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.state_file = None if in_memory else (state_file or str(self.workdir / "state.sqlite"))
-        self.log_file = str(self.workdir / "emulator.log")
-        self.args = list(args)
-        self.process = None
-        self.info = None
+        workdir = Path(workdir)
+        super().__init__(workdir, *args, log_file=workdir / "emulator.log", exit_after=600,
+                         state_file=None if in_memory else (state_file or workdir / "state.sqlite"))
 
-    def start(self):
-        env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
-        command = [sys.executable, "-m", "kms_emulator", "--log-file", self.log_file,
-                   "--exit-after", "600"] + self.args
-        if self.state_file:
-            command += ["--state-file", self.state_file]
-        self.process = subprocess.Popen(command, cwd=str(self.workdir), env=env,
-                                        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        self.info = json.loads(self._read_line())
-        return self
-
-    def _read_line(self):
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        if not selector.select(START_TIMEOUT):
-            self.kill()
-            raise RuntimeError("the emulator did not print its JSON line in time")
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator exited: %s" % Path(self.log_file).read_text())
-        return line.decode("utf-8")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if self.process:
-            self.process.stdout.close()
-
-    def kill(self):
-        self.process.kill()
-        self.process.wait(10)
+    def stop(self, timeout=30):
+        super().stop(timeout)
 
     # -- conveniences -------------------------------------------------------------------------
     @property
