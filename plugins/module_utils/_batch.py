@@ -40,7 +40,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     material_from_options,
     warn_weak_algorithm,
 )
-from ansible_collections.dew.kms.plugins.module_utils._phases import finish, run_phase
+from ansible_collections.dew.kms.plugins.module_utils._phases import finish, handle_held_material, run_phase
 
 MAX_WORKERS_LIMIT = 32   # the client's connection pool holds 32 connections
 FAILED_DETAILS_IN_MSG = 5
@@ -236,6 +236,8 @@ class Batch:
                                 'key\'s key_spec and material of that kind.'
                                 % (entry.label, key['key_id'], key['key_spec'], entry.key_spec))
         entry.key = key
+        if not created and handle_held_material(self, entry, key):
+            return
         self.import_into(entry, key, created)
 
     def import_into(self, entry, key, created):

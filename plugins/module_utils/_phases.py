@@ -22,17 +22,22 @@ import time
 from ansible_collections.dew.kms.plugins.module_utils import _ceremony, _check_values, _evidence
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils._keys import (
+    create_key,
     decrypt_data,
     describe_key,
     encrypt_data,
     get_public_key,
+    iso8601,
     parse_expiration_time,
+    update_key_alias,
 )
 from ansible_collections.dew.kms.plugins.module_utils._material import (
     WrappedMaterial,
     check_importable,
     check_state_for_import,
+    delete_material,
     get_import_params,
+    import_material,
     import_wrapped_material,
 )
 
@@ -61,8 +66,16 @@ def check_options(params):
     for option in PATHS_NEEDED[phase]:
         if not params.get(option):
             raise KmsInputError('phase=%s needs %s: %s.' % (phase, option, _PATH_PURPOSE[option]))
-    if params.get('expiry_warning_days', 0) < 0:
-        raise KmsInputError('expiry_warning_days must be 0 (no warning) or a positive number of days.')
+    for option, meaning in (('expiry_warning_days', 'no warning'), ('renew_within_days', 'no renewal')):
+        if (params.get(option) or 0) < 0:
+            raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
+    if phase != 'all':
+        if params.get('renew_within_days'):
+            raise KmsInputError('renew_within_days needs phase=all: a renewal imports the material again, '
+                                'so the material must be at hand.')
+        if any(key.get('rotate') for key in params['keys']):
+            raise KmsInputError('keys[].rotate needs phase=all: a rotation imports the new material into a new '
+                                'key, so the material must be at hand.')
     if phase in PHASES_NEEDING_MATERIAL:
         for index, key in enumerate(params['keys']):
             if key.get('key_material') is None and key.get('key_material_path') is None:
@@ -340,3 +353,101 @@ def _raise_or_return(batch, result):
     if failed:
         raise BatchFailed(failure_message(failed, len(batch.entries)), result)
     return result
+
+
+# ----------------------------------------------------------------------------- renewal and rotation
+
+def material_matches(client, key, material):
+    """True when KMS provably holds ``material`` in ``key``, False when it provably holds other
+    material, None when there is no proof: an RSA/EC key is proven by its public key; KMS offers no
+    way to read a check value of AES material, so AES keys have no proof here."""
+    if material.private_key is None:
+        return None
+    local = check_value_fields(material)['check_value']
+    remote = get_public_key(client, key['key_id'])
+    return _check_values.public_key_sha256(base64.b64decode(remote['der_b64']), 'the public key in KMS') == local
+
+
+def handle_held_material(batch, entry, key):
+    """Renew or rotate a key that already holds material, when the entry asks for it.
+
+    Returns True when it set ``entry.result``; False leaves the key to the usual import path
+    (which reports it unchanged).
+    """
+    if key['key_state'] not in ('2', '3'):
+        return False
+    rotate = entry.params.get('rotate')
+    renew_days = batch.km.params.get('renew_within_days') or 0
+    days = expires_in_days(key['expiration_time'])
+    renew_due = bool(renew_days) and days is not None and days < renew_days
+    if not rotate and not renew_due:
+        return False
+    matches = material_matches(batch.km.client, key, entry.material)
+    if matches is None:
+        raise KmsInputError(
+            'Key %s (%s) keeps its material: the material given cannot be proven to be the one KMS holds '
+            '(KMS shows no check value of AES material), and %s only with that proof. Its material '
+            'expires on %s.' % (entry.label, key['key_id'], 'rotation is done' if rotate else
+                                'renewal deletes material', iso8601(key['expiration_time']) or 'never'))
+    if matches and not renew_due:
+        return False  # rotate, but the key holds this material already: nothing to do
+    if not matches:
+        if rotate:
+            _rotate(batch, entry, key)
+            return True
+        raise KmsInputError(
+            'Key %s (%s) holds other material than the one given, so it is not renewed and keeps its '
+            'material: give the material it holds, or set rotate to move the alias to a new key with '
+            'the new material.' % (entry.label, key['key_id']))
+    _renew(batch, entry, key)
+    return True
+
+
+def _renew(batch, entry, key):
+    """Delete the material and import the same material again with the later expiry."""
+    if entry.expiration_time is None or entry.expiration_time <= (key['expiration_time'] or 0):
+        raise KmsInputError(
+            'Key %s (%s) is due for renewal (its material expires on %s), but expiration_time is %s: give a '
+            'later expiration_time.' % (entry.label, key['key_id'], iso8601(key['expiration_time']),
+                                        iso8601(entry.expiration_time) or 'not set'))
+    if batch.check_mode:
+        entry.result = _result(entry, dict(key, expiration_time=entry.expiration_time), 'would_renew', True)
+        return
+    client = batch.km.client
+    _changed, before, emptied = delete_material(client, key)
+    entry.before = before
+    entry.result = _result(entry, emptied, 'failed', True)  # should the import fail, say what happened
+    _changed, _before, after = import_material(client, emptied, entry.material, batch.wrapping_algorithm,
+                                               entry.expiration_time, warn=batch.km.warn)
+    verified = None
+    if batch.verify:
+        after = batch.verify_key(entry, after)
+        verified = True
+    entry.result = _result(entry, after, 'renewed', True, verified)
+
+
+def _rotate(batch, entry, key):
+    """A new external key with the new material takes the alias; the old key is renamed and kept."""
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    retired_alias = '%s-retired-%s' % (entry.alias or key['alias'], stamp)
+    if batch.check_mode:
+        entry.result = _result(entry, {'key_state': '2', 'key_state_name': 'enabled'}, 'would_rotate', True)
+        entry.result.update(key_id=None, retired_key_id=key['key_id'], retired_alias=retired_alias)
+        return
+    client, alias = batch.km.client, entry.alias or key['alias']
+    # the new key is complete before the alias moves: create and import under a temporary alias
+    new_key = create_key(client, '%s-rotating-%s' % (alias, stamp), key_spec=entry.key_spec,
+                         key_usage=entry.params['key_usage'] or key['key_usage'], origin='external',
+                         description=entry.params['description'] or None, reread=False, warn=batch.km.warn)
+    entry.result = _result(entry, new_key, 'failed', True)
+    new_key = _await_activation(client, new_key)
+    _changed, _before, after = import_material(client, new_key, entry.material, batch.wrapping_algorithm,
+                                               entry.expiration_time, warn=batch.km.warn)
+    verified = None
+    if batch.verify:
+        after = batch.verify_key(entry, after)
+        verified = True
+    update_key_alias(client, key['key_id'], retired_alias)
+    update_key_alias(client, new_key['key_id'], alias)
+    entry.result = _result(entry, dict(after, alias=alias), 'rotated', True, verified)
+    entry.result.update(retired_key_id=key['key_id'], retired_alias=retired_alias)

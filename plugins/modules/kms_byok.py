@@ -94,6 +94,17 @@ options:
           - Description of a key the module creates (at most 255 characters). Existing keys keep
             theirs.
         type: str
+      rotate:
+        description:
+          - When the key under O(keys[].alias) provably holds other material than the one given, create a
+            new external key with the given material, rename the old key to
+            C(<alias>-retired-<UTC timestamp>) (it keeps working, for data encrypted under it) and move
+            the alias to the new key. RV(results[].retired_key_id) names the old key.
+          - The proof is the public key for RSA and EC keys. KMS shows nothing that identifies AES
+            material, so an AES key is never rotated; such an entry fails and the key stays as it is.
+          - When the key holds the given material already, nothing happens. Only with O(phase=all).
+        type: bool
+        default: false
   wrapping_algorithm:
     description:
       - Algorithm that wraps the material with the import public key of KMS.
@@ -163,6 +174,16 @@ options:
         (UTC), material expiry, check value, collection version, user and host. Never material,
         tokens or credentials. Not written in check mode.
     type: path
+  renew_within_days:
+    description:
+      - Renew material that expires within this many days - delete it and import the same material
+        again with the later O(keys[].expiration_time), one key at a time. V(0) (the default) never
+        renews. Only with O(phase=all).
+      - Only after proving that the given material is the one KMS holds; a key without that proof, or
+        holding other material, fails and keeps its material. Between the deletion and the import
+        (a few API calls) the key cannot be used.
+    type: int
+    default: 0
   expiry_warning_days:
     description:
       - Warn for every key whose material expires within this many days. V(0) disables the warning.
@@ -289,10 +310,12 @@ results:
           in check mode. V(failed) - see RV(results[].error).
         - V(exported), V(created+exported), V(would_export), V(would_create+export) - the export
           phase fetched (or would fetch) import parameters. V(wrapped), V(would_wrap) - the wrap
-          phase.
+          phase. V(renewed), V(would_renew) - see O(renew_within_days). V(rotated), V(would_rotate) -
+          see O(keys[].rotate).
       type: str
       choices: [created+imported, imported, unchanged, would_create+import, would_import, failed,
-                exported, created+exported, would_export, would_create+export, wrapped, would_wrap]
+                exported, created+exported, would_export, would_create+export, wrapped, would_wrap,
+                renewed, would_renew, rotated, would_rotate]
       sample: created+imported
     verified:
       description:
@@ -342,6 +365,15 @@ results:
       description: The wrapping algorithm of the bundle (O(phase=wrap) and O(phase=import)).
       type: str
       sample: RSAES_OAEP_SHA_256
+    retired_key_id:
+      description: The old key of a rotation (O(keys[].rotate)), now under RV(results[].retired_alias).
+      type: str
+      returned: when the key was rotated
+    retired_alias:
+      description: The alias of the old key after a rotation.
+      type: str
+      returned: when the key was rotated
+      sample: app-data-retired-20300101T000000Z
     token_expiration_date:
       description: When the import token of the key expires (O(phase=export) and O(phase=wrap)).
       type: str
@@ -378,6 +410,7 @@ KEY_OPTIONS = dict(
     key_material_path=dict(type='path'),
     expiration_time=dict(type='str'),
     description=dict(type='str'),
+    rotate=dict(type='bool', default=False),
 )
 
 ARGUMENT_SPEC = dict(
@@ -392,6 +425,7 @@ ARGUMENT_SPEC = dict(
     bundle_path=dict(type='path'),
     wrapped_path=dict(type='path'),
     report_path=dict(type='path'),
+    renew_within_days=dict(type='int', default=0),
     expiry_warning_days=dict(type='int', default=30),
 )
 
