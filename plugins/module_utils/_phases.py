@@ -111,7 +111,7 @@ def finish(batch, result, wrapped_bundle=None):
     warn_days = params.get('expiry_warning_days') or 0
     for entry in batch.entries:
         days = entry.result['expires_in_days']
-        if warn_days and days is not None and days < warn_days and entry.error is None:
+        if warn_days and days is not None and days < warn_days:
             batch.km.warn('The material of key %s (%s) expires on %s, in %d days: import it again before '
                           'then (see byok_renew_within_days in the BYOK guide).'
                           % (entry.label, entry.result['key_id'], entry.result['expiration_date'], days))
