@@ -80,7 +80,7 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree (fo
 # suite's output in one piece. TEST_JOBS=1 runs them one after the other.
 TEST_JOBS ?= 2
 SUITES := integration-new integration-old sanity security-test reliability-test units-new units-old \
-	docs-examples live-test-emulator galaxy-importer emulator-test docs-lint docs awx-test bench-smoke \
+	docs-examples live-test-emulator galaxy-importer emulator-test ceremony-test docs-lint docs awx-test bench-smoke \
 	lint build-check
 
 .PHONY: test
@@ -138,6 +138,10 @@ integration-old: $(OLD)/.done
 .PHONY: emulator-test
 emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it
 	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/emulator/tests
+
+.PHONY: ceremony-test
+ceremony-test: $(TOOLS)/.done ## a wrapped bundle filled by openssl (as an HSM would) imports into the emulator
+	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/ceremony
 
 .PHONY: security-test
 security-test: $(TOOLS)/.done ## secret-leak canaries and the bad-input table, against the emulator (< 5 min)

@@ -44,6 +44,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     warn_weak_algorithm,
 )
 from ansible_collections.dew.kms.plugins.module_utils._regions import check_wrapping_algorithm
+from ansible_collections.dew.kms.plugins.module_utils._phases import finish, handle_held_material, run_phase
 
 MAX_WORKERS_LIMIT = 32   # the client's connection pool holds 32 connections
 FAILED_DETAILS_IN_MSG = 5
@@ -79,6 +80,8 @@ class Entry:
         self.before = None          # the key before this run changed it (diff)
         self.error = None
         self.result = None
+        self.export = None          # its export-bundle entry (phase export)
+        self.bundle_entry = None    # its wrapped-bundle entry (phase import)
 
     def fail(self, error):
         """Record the failure; a result already there (imported, then verification failed) stays."""
@@ -125,12 +128,15 @@ class Batch:
         self.create_missing = params['create_missing']
         self.verify = params['verify']
         self.max_workers = params['max_workers']
+        self.phase = params['phase']
         self.entries = [Entry(index, key) for index, key in enumerate(params['keys'])]
         self.quota_reached = False  # set once create-key answered KMS.1105: create no more keys
 
     def run(self):
         if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
             raise KmsInputError('max_workers must be between 1 and %d.' % MAX_WORKERS_LIMIT)
+        if self.phase != 'all':
+            return run_phase(self)
         check_wrapping_algorithm(self.km.client.config.cloud_provider, self.wrapping_algorithm)
         warn_weak_algorithm(self.wrapping_algorithm, self.km.warn)
         self.reject_repeated(lambda e: ('alias', e.alias) if e.alias else ('key_id', e.key_id))
@@ -256,6 +262,8 @@ class Batch:
                                 'key\'s key_spec and material of that kind.'
                                 % (entry.label, key['key_id'], key['key_spec'], entry.key_spec))
         entry.key = key
+        if not created and handle_held_material(self, entry, key):
+            return
         self.import_into(entry, key, created)
 
     def import_into(self, entry, key, created):
@@ -337,7 +345,7 @@ class Batch:
 
     def outcome(self):
         results = [entry.result for entry in self.entries]
-        result = {'changed': any(r['changed'] for r in results), 'results': results}
+        result = finish(self, {'changed': any(r['changed'] for r in results), 'results': results})
         if self.km.diff_mode:
             result['diff'] = [diff_of(entry) for entry in self.entries
                               if entry.result['changed'] and entry.error is None]

@@ -26,7 +26,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.dew.kms.plugins.module_utils import _check_values, _keys, _wrap
+from ansible_collections.dew.kms.plugins.module_utils import _check_values, _keys, _material, _wrap
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError, missing_library
 
 EXPORT_FORMAT = 'dew.kms/byok-export'
@@ -294,8 +294,8 @@ class BundleEntry:
             raise self.error('encrypted_privatekey is set, but %s keys take the wrapped material in '
                              'encrypted_key_material only; remove it' % key_spec)
         try:
-            _keys.validate_wrapped_input(self.data['import_token'], self.data['encrypted_key_material'],
-                                         self.data.get('encrypted_privatekey'))
+            _material.WrappedMaterial.from_options(self.data['import_token'], self.data['encrypted_key_material'],
+                                                   self.data.get('encrypted_privatekey'))
         except KmsInputError as error:
             raise self.error(error.msg.rstrip('.'))
         expected_type = _check_values.check_value_type(key_spec)
@@ -464,7 +464,10 @@ def _wrap_one(entry, kind, material, field):
         if key_spec not in _wrap.ASYMMETRIC_KEY_SPECS:
             raise KmsInputError('%s is a private key, but the key is a %s key: give 32 bytes of '
                                 'AES-256 material' % (field, key_spec))
-        _wrap.require_key_spec(material, key_spec, field)
+        material_spec = _wrap.private_key_spec(material, field)
+        if material_spec != key_spec:
+            raise KmsInputError('%s is a %s key, but the KMS key has key_spec %s: give a private key of '
+                                'that type and size' % (field, material_spec, key_spec))
         encrypted_key_material, encrypted_privatekey = _wrap.wrap_private_key(
             data['public_key'], material, algorithm)
     value_type, value = _check_values.check_value_of(kind, material, field)
@@ -487,7 +490,7 @@ def wrap_offline(export_bundle, requested, now=None, warn=None, keys_field='byok
     """The wrap phase: an export ``Bundle`` + loaded material -> ``(wrapped document, failures)``.
 
     ``requested``: one mapping per key of the run, as for ``match_keys``, plus ``material``: the
-    ``(kind, value)`` pair of ``_keys.load_material``, or None for a key the caller has already
+    ``(kind, value)`` pair of a ``_material.Material`` (``material_pair``), or None for a key the caller has already
     failed (it is matched, so its entry is not foreign, but not wrapped). Opens no connection and
     needs no credentials. ``failures`` holds ``KeyFailure`` per key that cannot be wrapped; the
     document holds every other key, in the caller's order.
@@ -499,7 +502,7 @@ def wrap_offline(export_bundle, requested, now=None, warn=None, keys_field='byok
             continue
         field = '%s (material of %s)' % (_requested_label(keys_field, index, item), entry.label)
         if warn is not None:
-            _keys.warn_weak_algorithm(entry.data['wrapping_algorithm'], warn)
+            _material.warn_weak_algorithm(entry.data['wrapping_algorithm'], warn)
         kind, material = item['material']
         try:
             result = _wrap_one(entry, kind, material, field)
@@ -507,8 +510,8 @@ def wrap_offline(export_bundle, requested, now=None, warn=None, keys_field='byok
             failures.append(KeyFailure(index, entry.key_id, entry.alias, error))
             continue
         try:  # a damaged token would only be refused by KMS, after the ceremony
-            _keys.validate_wrapped_input(result['import_token'], result['encrypted_key_material'],
-                                         result['encrypted_privatekey'])
+            _material.WrappedMaterial.from_options(result['import_token'], result['encrypted_key_material'],
+                                                   result['encrypted_privatekey'])
         except KmsInputError as error:
             failures.append(KeyFailure(index, entry.key_id, entry.alias, entry.error(error.msg.rstrip('.'))))
             continue
@@ -516,3 +519,8 @@ def wrap_offline(export_bundle, requested, now=None, warn=None, keys_field='byok
     document = build_wrapped_bundle(wrapped, exported=export_bundle.created, cloud=export_bundle.cloud,
                                     region=export_bundle.region, now=now)
     return document, failures
+
+
+def material_pair(material):
+    """The ``(kind, value)`` pair ``wrap_offline`` and ``_check_values`` take, of a ``_material.Material``."""
+    return material.kind, material.symmetric if material.private_key is None else material.private_key

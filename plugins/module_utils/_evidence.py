@@ -27,6 +27,8 @@ from ansible_collections.dew.kms.plugins.module_utils import _check_values, _key
 from ansible_collections.dew.kms.plugins.module_utils._ceremony import serialize_bundle, write_file_atomic
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 
+# the version in galaxy.yml; a unit test keeps the two equal
+COLLECTION_VERSION = '0.1.0'
 REPORT_FORMAT = 'dew.kms/byok-report'
 REPORT_VERSION = 1
 PHASES = ('export', 'wrap', 'import')

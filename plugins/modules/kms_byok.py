@@ -53,8 +53,8 @@ options:
   keys:
     description:
       - The keys to bring in. The order is kept in RV(results).
-      - Each entry needs exactly one of O(keys[].alias) and O(keys[].key_id), and exactly one of
-        O(keys[].key_material) and O(keys[].key_material_path).
+      - Each entry needs exactly one of O(keys[].alias) and O(keys[].key_id), and for O(phase=all)
+        and O(phase=wrap) exactly one of O(keys[].key_material) and O(keys[].key_material_path).
       - An alias or key ID may appear only once in the list.
     type: list
     elements: dict
@@ -111,6 +111,17 @@ options:
           - Description of a key the module creates (at most 255 characters). Existing keys keep
             theirs.
         type: str
+      rotate:
+        description:
+          - When the key under O(keys[].alias) provably holds other material than the one given, create a
+            new external key with the given material, rename the old key to
+            C(<alias>-retired-<UTC timestamp>) (it keeps working, for data encrypted under it) and move
+            the alias to the new key. RV(results[].retired_key_id) names the old key.
+          - The proof is the public key for RSA and EC keys. KMS shows nothing that identifies AES
+            material, so an AES key is never rotated; such an entry fails and the key stays as it is.
+          - When the key holds the given material already, nothing happens. Only with O(phase=all).
+        type: bool
+        default: false
   wrapping_algorithm:
     description:
       - Algorithm that wraps the material with the import public key of KMS.
@@ -140,6 +151,61 @@ options:
       - Between 1 and 32. Lower it if the cloud throttles the account (HTTP 429).
     type: int
     default: 8
+  phase:
+    description:
+      - Which part of the key ceremony to run. The bundle formats are described in
+        R(the key ceremony guide,ansible_collections.dew.kms.docsite.guide_ceremony).
+      - V(all) - everything in one run, with the material at hand (find, create, wrap, import, verify).
+      - V(export) - online, needs credentials. Finds the keys (creating missing ones as
+        O(create_missing) says), fetches import parameters for each key that waits for material and
+        writes them to O(bundle_path). Reads no material; O(keys[].key_material) and
+        O(keys[].key_material_path) are ignored.
+      - V(wrap) - offline. Needs no credentials and opens no network connection. Reads O(bundle_path)
+        and the material of every key, refuses expired import tokens, tokens for keys not in O(keys)
+        and weak wrapping keys, and writes the wrapped material with its check values to
+        O(wrapped_path) (mode 0600).
+      - V(import) - online, needs credentials. Reads O(wrapped_path), imports, verifies and reports.
+        Reads no material. A token that expired since the export fails its key with a message saying
+        to run the export and wrap phases again.
+    type: str
+    default: all
+    choices: [all, export, wrap, import]
+  bundle_path:
+    description:
+      - The export bundle on the host that runs the module; written by O(phase=export) (mode 0600),
+        read by O(phase=wrap). Its directory must exist.
+      - It holds import tokens and wrapping public keys, no key material.
+    type: path
+  wrapped_path:
+    description:
+      - The wrapped bundle; written by O(phase=wrap) (mode 0600), read by O(phase=import).
+      - It holds material wrapped for KMS (useless without the KMS private wrapping key) and
+        check values, never plaintext material.
+    type: path
+  report_path:
+    description:
+      - Write an evidence report of this run here (JSON), and its Markdown rendering next to it
+        (C(.json) replaced by C(.md)), for O(phase=all) and O(phase=import). The other phases import
+        nothing and ignore it, so that one set of options serves every phase.
+      - One record per key - alias, key ID, key spec, action, wrapping algorithm, phase times
+        (UTC), material expiry, check value, collection version, user and host. Never material,
+        tokens or credentials. Not written in check mode.
+    type: path
+  renew_within_days:
+    description:
+      - Renew material that expires within this many days - delete it and import the same material
+        again with the later O(keys[].expiration_time), one key at a time. V(0) (the default) never
+        renews. Only with O(phase=all).
+      - Only after proving that the given material is the one KMS holds; a key without that proof, or
+        holding other material, fails and keeps its material. Between the deletion and the import
+        (a few API calls) the key cannot be used.
+    type: int
+    default: 0
+  expiry_warning_days:
+    description:
+      - Warn for every key whose material expires within this many days. V(0) disables the warning.
+    type: int
+    default: 30
 extends_documentation_fragment:
   - dew.kms.auth
   - dew.kms.wait
@@ -260,8 +326,14 @@ results:
           imported. V(imported) - material was imported into an existing key. V(unchanged) - the
           key already held its material. V(would_create+import) and V(would_import) - the same
           in check mode. V(failed) - see RV(results[].error).
+        - V(exported), V(created+exported), V(would_export), V(would_create+export) - the export
+          phase fetched (or would fetch) import parameters. V(wrapped), V(would_wrap) - the wrap
+          phase. V(renewed), V(would_renew) - see O(renew_within_days). V(rotated), V(would_rotate) -
+          see O(keys[].rotate).
       type: str
-      choices: [created+imported, imported, unchanged, would_create+import, would_import, failed]
+      choices: [created+imported, imported, unchanged, would_create+import, would_import, failed,
+                exported, created+exported, would_export, would_create+export, wrapped, would_wrap,
+                renewed, would_renew, rotated, would_rotate]
       sample: created+imported
     verified:
       description:
@@ -305,10 +377,59 @@ results:
     request_id:
       description: Request ID of the failed call, for the cloud's support, if any.
       type: str
+    expires_in_days:
+      description:
+        - Whole days until the material expires (negative once expired); V(null) when it never
+          expires or the expiry is not known.
+      type: int
+      sample: 397
+    check_value_type:
+      description:
+        - V(kcv) for AES-256 material, V(public_key_sha256) for RSA and EC keys. Set when this run
+          had the material (or the wrapped bundle) of the key.
+      type: str
+      sample: kcv
+    check_value:
+      description:
+        - The check value of the material - the first 3 bytes of AES-CMAC over 16 zero bytes as 6
+          upper-case hex digits (KCV), or the SHA-256 of the DER public key. Not a secret.
+      type: str
+      sample: 5B1A2C
+    wrapping_algorithm:
+      description: The wrapping algorithm of the bundle (O(phase=wrap) and O(phase=import)).
+      type: str
+      sample: RSAES_OAEP_SHA_256
+    retired_key_id:
+      description: The old key of a rotation (O(keys[].rotate)), now under RV(results[].retired_alias).
+      type: str
+      returned: when the key was rotated
+    retired_alias:
+      description: The alias of the old key after a rotation.
+      type: str
+      returned: when the key was rotated
+      sample: app-data-retired-20300101T000000Z
+    token_expiration_date:
+      description: When the import token of the key expires (O(phase=export) and O(phase=wrap)).
+      type: str
+      sample: '2031-01-01T00:00:00Z'
+bundle_path:
+  description: The export bundle written (O(phase=export)).
+  returned: when a bundle was written
+  type: str
+wrapped_path:
+  description: The wrapped bundle written (O(phase=wrap)).
+  returned: when a bundle was written
+  type: str
+report_path:
+  description: The evidence report written (JSON; the Markdown is next to it).
+  returned: when a report was written
+  type: str
 '''
 
 from ansible_collections.dew.kms.plugins.module_utils._batch import Batch
 from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule
+from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
+from ansible_collections.dew.kms.plugins.module_utils._phases import PHASES, check_options
 from ansible_collections.dew.kms.plugins.module_utils._wrap import (
     ASYMMETRIC_KEY_SPECS,
     SYMMETRIC_KEY_SPECS,
@@ -324,21 +445,29 @@ KEY_OPTIONS = dict(
     key_material_path=dict(type='path'),
     expiration_time=dict(type='str'),
     description=dict(type='str'),
+    rotate=dict(type='bool', default=False),
 )
 
 ARGUMENT_SPEC = dict(
     WAIT_ARGSPEC,
     keys=dict(type='list', elements='dict', required=True, options=KEY_OPTIONS, no_log=False,
               mutually_exclusive=[['alias', 'key_id'], ['key_material', 'key_material_path']],
-              required_one_of=[['alias', 'key_id'], ['key_material', 'key_material_path']]),
+              required_one_of=[['alias', 'key_id']]),
     wrapping_algorithm=dict(type='str', default='RSAES_OAEP_SHA_256', choices=list(WRAPPING_ALGORITHMS)),
     create_missing=dict(type='bool', default=True),
     verify=dict(type='bool', default=True),
     max_workers=dict(type='int', default=8),
+    phase=dict(type='str', default='all', choices=list(PHASES)),
+    bundle_path=dict(type='path'),
+    wrapped_path=dict(type='path'),
+    report_path=dict(type='path'),
+    renew_within_days=dict(type='int', default=0),
+    expiry_warning_days=dict(type='int', default=30),
 )
 
 
 def run(kms):
+    check_options(kms.params)
     return Batch(kms).run()
 
 

@@ -169,6 +169,17 @@ kms_keys:
       description: Expiry of imported key material, epoch seconds; V(null) when it does not expire.
       type: int
       sample: 1767225600
+    expiration_date:
+      description: RV(kms_keys[].expiration_time) as ISO 8601 UTC; V(null) when it does not expire.
+      type: str
+      sample: '2026-01-01T00:00:00Z'
+    expires_in_days:
+      description:
+        - Whole days until the imported material expires (negative once it has expired); V(null)
+          when it does not expire.
+        - The role P(dew.kms.byok#role) warns for material expiring within C(byok_expiry_warning_days).
+      type: int
+      sample: 30
     scheduled_deletion_date:
       description: When a key pending deletion will be deleted, epoch seconds; V(null) otherwise.
       type: int
@@ -185,6 +196,7 @@ kms_keys:
 
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
 from ansible_collections.dew.kms.plugins.module_utils import _keys
+from ansible_collections.dew.kms.plugins.module_utils._phases import expires_in_days
 
 
 def run(kms):
@@ -199,6 +211,9 @@ def run(kms):
         # a service that lists keys without key_spec, key_usage or origin (OTC): the keys
         # returned, and only those, are read in full
         keys = [_keys.complete_key(kms.client, key) for key in _keys.list_keys(kms.client, **filters)]
+    for key in keys:
+        key.update(expiration_date=_keys.iso8601(key['expiration_time']),
+                   expires_in_days=expires_in_days(key['expiration_time']))
     return {'changed': False, 'kms_keys': keys}
 
 

@@ -34,6 +34,7 @@ def emulator(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, 'tests', 'emulator'))
     with open(out_path, 'wb') as out:
         proc = subprocess.Popen([sys.executable, '-m', 'kms_emulator', '--port', '0', '--exit-after', '300',
+                                 '--activation-delay', '0',  # activation is not what this test is about
                                  '--log-file', os.path.join(workdir, 'log')],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=workdir)
     info, deadline = None, time.time() + 60
@@ -59,7 +60,7 @@ def collection(tmp_path_factory):
     os.makedirs(str(root / 'ansible_collections' / 'dew'))
     os.symlink(REPO, str(root / 'ansible_collections' / 'dew' / 'kms'))
     sys.path.insert(0, str(root))
-    names = ('_auth', '_ceremony', '_check_values', '_client', '_keys')
+    names = ('_auth', '_ceremony', '_check_values', '_client', '_keys', '_material')
     return dict((name, importlib.import_module('ansible_collections.dew.kms.plugins.module_utils.' + name))
                 for name in names)
 
@@ -81,13 +82,14 @@ def openssl(*args):
 
 def test_openssl_filled_wrapped_bundle_imports(tmp_path, collection, client, emulator):
     keys, ceremony, check_values = collection['_keys'], collection['_ceremony'], collection['_check_values']
+    material = collection['_material']
 
     # export phase (online): the collection writes the export bundle
     exported = []
     for alias, key_spec in (('hsm-aes', 'AES_256'), ('hsm-ec', 'EC_P256')):
         key = keys.create_key(client, alias, key_spec=key_spec, origin='external',
                               key_usage='SIGN_VERIFY' if key_spec == 'EC_P256' else None)
-        exported.append(ceremony.export_entry(key, keys.get_import_params(client, key['key_id'], WRAP), WRAP))
+        exported.append(ceremony.export_entry(key, material.get_import_params(client, key['key_id'], WRAP), WRAP))
     export_path = str(tmp_path / 'export.json')
     ceremony.write_bundle(export_path, ceremony.build_export_bundle(exported, 'otc', emulator['region']),
                           'byok_bundle_path')
@@ -145,9 +147,8 @@ def test_openssl_filled_wrapped_bundle_imports(tmp_path, collection, client, emu
     for entry in entries:
         key = keys.describe_key(client, entry.key_id)
         assert key['key_state_name'] == 'pending_import'
-        changed, _before, _after = keys.import_wrapped_material(
-            client, key, entry.data['import_token'], entry.data['encrypted_key_material'],
-            entry.data.get('encrypted_privatekey'))
+        changed, _before, _after = material.import_wrapped_material(client, key, material.WrappedMaterial.from_options(
+            entry.data['import_token'], entry.data['encrypted_key_material'], entry.data.get('encrypted_privatekey')))
         assert changed
         assert keys.describe_key(client, entry.key_id)['key_state_name'] == 'enabled'
         if entry.data['key_spec'] == 'EC_P256':  # KMS now holds the public half of what openssl made

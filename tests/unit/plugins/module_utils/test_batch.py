@@ -42,7 +42,7 @@ class FakeKm:
 
     def __init__(self, keys, **params):
         self.params = dict(keys=keys, wrapping_algorithm='RSAES_OAEP_SHA_256', create_missing=True,
-                           verify=True, max_workers=4)
+                           verify=True, max_workers=4, phase='all', expiry_warning_days=30, report_path=None)
         self.params.update(params)
         self.check_mode = False
         self.diff_mode = True

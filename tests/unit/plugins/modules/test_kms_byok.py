@@ -555,7 +555,7 @@ def test_only_bad_input_means_no_call_at_all(kms):
 
 @pytest.mark.parametrize('entry, expected', [
     ({'alias': 'a', 'key_id': 'b', 'key_material': 'x'}, 'mutually exclusive'),
-    ({'alias': 'a'}, 'one of the following is required'),
+    ({'alias': 'a'}, 'keys[0] has neither key_material nor key_material_path'),
     ({'alias': 'a', 'key_material': 'x', 'key_material_path': '/x'}, 'mutually exclusive'),
 ])
 def test_argument_rules(kms, entry, expected):

@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 import pytest
 
 from ansible_collections.dew.kms.plugins.modules import kms_key_info
@@ -32,7 +34,18 @@ def test_one_key_by_id_is_normalised(kms):
         'key_id': KEY_ID, 'alias': 'unit-key', 'description': '', 'key_spec': 'AES_256',
         'key_usage': 'ENCRYPT_DECRYPT', 'origin': 'external', 'key_state': '2', 'key_state_name': 'enabled',
         'enabled': True, 'creation_date': 1735689600, 'expiration_time': 1893456000,
+        'expiration_date': '2030-01-01T00:00:00Z', 'expires_in_days': (1893456000 - int(time.time())) // 86400,
         'scheduled_deletion_date': None, 'default_key': False, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}]
+
+
+@pytest.mark.parametrize('expiration, days', [('', None), ('%d000', 10), ('%d', -2)])
+def test_expiry_in_days(kms, expiration, days):
+    seconds = int(time.time()) + days * 86400 + 600 if days is not None else None
+    kms.describe(state='2', expiration=expiration % seconds if '%' in expiration else expiration)
+
+    key = run({'key_id': KEY_ID})['kms_keys'][0]
+
+    assert key['expires_in_days'] == days
 
 
 @pytest.mark.parametrize('alias', ['unit-key', 'alias/unit-key'])

@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dew.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ceremony phases of the batch engine: option checks, the offline wrap phase without any
+client, the import phase's refusal of foreign and expired bundles, expiry days."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import os
+import re
+import time
+
+import pytest
+from cryptography.hazmat.primitives import cmac, hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import algorithms
+
+from ansible_collections.dew.kms.plugins.module_utils import _batch, _ceremony, _evidence, _phases
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
+
+AES_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f'
+OTHER_ID = '1d0466b0-e727-4d9c-b35d-f84bb474a37f'
+WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+WRAPPING_PUBLIC = base64.b64encode(WRAPPING_KEY.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode('ascii')
+OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
+def key_params(**params):
+    base = dict(alias=None, key_id=None, key_spec='AES_256', key_usage=None, key_material=None,
+                key_material_path=None, expiration_time=None, description=None, rotate=False)
+    base.update(params)
+    return base
+
+
+class NoClientKm:
+    """A KmsModule stand-in whose client must never be used (the wrap phase is offline)."""
+
+    def __init__(self, keys, **params):
+        self.params = dict(keys=keys, wrapping_algorithm='RSAES_OAEP_SHA_256', create_missing=True, verify=True,
+                           max_workers=2, phase='wrap', bundle_path=None, wrapped_path=None, report_path=None,
+                           expiry_warning_days=30, renew_within_days=0)
+        self.params.update(params)
+        self.check_mode = False
+        self.diff_mode = False
+        self.warnings = []
+
+    @property
+    def client(self):
+        raise AssertionError('the wrap phase asked for a client')
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+def export_bundle(tmp_path, key_id=AES_ID, alias='app-data', expires=None):
+    params = {'public_key': WRAPPING_PUBLIC, 'import_token': base64.b64encode(os.urandom(900)).decode('ascii'),
+              'expiration_time': expires or 4102444800}
+    entry = _ceremony.export_entry({'key_id': key_id, 'alias': alias, 'key_spec': 'AES_256'}, params,
+                                   'RSAES_OAEP_SHA_256')
+    path = str(tmp_path / 'export.json')
+    _ceremony.write_bundle(path, _ceremony.build_export_bundle([entry]), 'bundle_path')
+    return path
+
+
+def reference_kcv(material):
+    mac = cmac.CMAC(algorithms.AES(material))
+    mac.update(bytes(16))
+    return mac.finalize()[:3].hex().upper()
+
+
+# ------------------------------------------------------------------------------ option checks
+
+@pytest.mark.parametrize('params, message', [
+    (dict(phase='export'), 'phase=export needs bundle_path'),
+    (dict(phase='wrap', bundle_path='/b'), 'phase=wrap needs wrapped_path'),
+    (dict(phase='import'), 'phase=import needs wrapped_path'),
+    (dict(phase='all', expiry_warning_days=-1), 'expiry_warning_days must be 0'),
+    (dict(phase='all', keys=[key_params(alias='a')]), 'keys[0] has neither key_material nor key_material_path'),
+    (dict(phase='wrap', bundle_path='/b', wrapped_path='/w', keys=[key_params(alias='a')]), 'phase=wrap needs the material'),
+])
+def test_bad_phase_options_are_refused_before_anything_runs(params, message):
+    options = dict(keys=[], phase='all', expiry_warning_days=30)
+    options.update(params)
+    with pytest.raises(KmsInputError) as error:
+        _phases.check_options(options)
+    assert message in error.value.msg
+
+
+def test_export_and_import_need_no_material():
+    keys = [key_params(alias='a')]
+    _phases.check_options(dict(keys=keys, phase='export', bundle_path='/b', expiry_warning_days=0))
+    _phases.check_options(dict(keys=keys, phase='import', wrapped_path='/w', report_path='/r', expiry_warning_days=0))
+
+
+@pytest.mark.parametrize('expiration, days', [(None, None), (1000 + 86400 * 10 + 5, 10), (1000 + 86399, 0),
+                                              (1000 - 1, -1)])
+def test_expires_in_days(expiration, days):
+    assert _phases.expires_in_days(expiration, now=1000) == days
+
+
+# ------------------------------------------------------------------------------ the wrap phase
+
+def test_wrap_phase_wraps_without_any_client(tmp_path):
+    material = os.urandom(32)
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'))],
+                    bundle_path=export_bundle(tmp_path), wrapped_path=wrapped_path,
+                    report_path=str(tmp_path / 'report.json'))  # the same variables serve every phase
+    result = _batch.Batch(km).run()
+    assert not os.path.exists(str(tmp_path / 'report.json')) and 'report_path' not in result
+    assert [r['action'] for r in result['results']] == ['wrapped']
+    assert result['results'][0]['check_value'] == reference_kcv(material)
+    assert oct(os.stat(wrapped_path).st_mode & 0o777) == '0o600'
+    with open(wrapped_path) as stream:
+        document = json.load(stream)
+    item = document['keys'][0]
+    assert WRAPPING_KEY.decrypt(base64.b64decode(item['encrypted_key_material']), OAEP_SHA256) == material
+    assert base64.b64encode(material).decode('ascii') not in json.dumps(result)
+
+
+def test_wrap_phase_in_check_mode_writes_nothing(tmp_path):
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                    bundle_path=export_bundle(tmp_path), wrapped_path=wrapped_path)
+    km.check_mode = True
+    result = _batch.Batch(km).run()
+    assert [r['action'] for r in result['results']] == ['would_wrap'] and not result['changed']
+    assert not os.path.exists(wrapped_path)
+
+
+def test_wrap_phase_refuses_a_bundle_with_foreign_keys(tmp_path):
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='other', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                    bundle_path=export_bundle(tmp_path), wrapped_path=wrapped_path)
+    with pytest.raises(KmsInputError) as error:
+        _batch.Batch(km).run()
+    assert error.value.msg.startswith('Nothing was done:')
+    assert 'not among the keys of this run' in error.value.msg
+    assert not os.path.exists(wrapped_path)
+
+
+def test_wrap_phase_refuses_an_expired_token(tmp_path):
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                    bundle_path=export_bundle(tmp_path, expires=1000000000), wrapped_path=wrapped_path)
+    with pytest.raises(_batch.BatchFailed) as error:
+        _batch.Batch(km).run()
+    assert 'expired at 2001-09-09T01:46:40Z: run the export phase again, then the wrap phase' in error.value.msg
+    assert error.value.result['results'][0]['action'] == 'failed'
+    assert not os.path.exists(wrapped_path)
+
+
+def test_import_phase_refuses_an_export_bundle(tmp_path):
+    km = NoClientKm([key_params(alias='app-data')], phase='import', wrapped_path=export_bundle(tmp_path))
+    with pytest.raises(KmsInputError) as error:
+        _batch.Batch(km).run()
+    assert 'holds the export bundle' in error.value.msg
+
+
+# ------------------------------------------------------------------------------ the report's version
+
+def test_collection_version_of_the_report_is_the_one_of_galaxy_yml():
+    galaxy = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'galaxy.yml')
+    with open(galaxy) as stream:
+        version = re.search(r'^version:\s*(\S+)\s*$', stream.read(), re.MULTILINE).group(1)
+    assert _evidence.COLLECTION_VERSION == version
+
+
+# ------------------------------------------------------------------------------ renewal and rotation
+
+class Config:
+    retries = 0
+    cloud_provider = 'otc'
+    region = 'eu-de'
+
+
+class FakeClient:
+    """Answers per action in order, recording (action, body) of every call."""
+
+    def __init__(self, **answers):
+        self.answers = dict((action, list(items)) for action, items in answers.items())
+        self.config = Config()
+        self.calls = []
+
+    def call(self, action, body=None, key_id=None, idempotent=True, method='POST'):
+        self.calls.append((action, body))
+        return self.answers[action].pop(0)
+
+    def actions(self):
+        return [action for action, _body in self.calls]
+
+
+class ClientKm(NoClientKm):
+    def __init__(self, client, keys, **params):
+        super(ClientKm, self).__init__(keys, **dict(dict(phase='all', verify=False, max_workers=1), **params))
+        self._fake = client
+
+    @property
+    def client(self):
+        return self._fake
+
+
+def key_info(key_id=AES_ID, alias='app-data', spec='AES_256', state='2', expiration=''):
+    return {'key_id': key_id, 'key_alias': alias, 'key_spec': spec, 'key_usage': 'ENCRYPT_DECRYPT',
+            'origin': 'external', 'key_state': state, 'default_key_flag': '0', 'expiration_time': expiration,
+            'creation_date': '1735689600000', 'scheduled_deletion_date': '', 'key_description': '',
+            'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}
+
+
+def listing(*infos):
+    return {'keys': [info['key_id'] for info in infos], 'key_details': list(infos), 'next_marker': '',
+            'truncated': 'false', 'total': len(infos)}
+
+
+def ec_pem(private_key):
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode('ascii')
+
+
+def public_key_answer(private_key, key_id=AES_ID):
+    pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode('ascii')
+    return {'key_id': key_id, 'public_key': pem}
+
+
+def import_params(key_id=AES_ID):
+    return {'key_id': key_id, 'import_token': base64.b64encode(os.urandom(900)).decode('ascii'),
+            'public_key': WRAPPING_PUBLIC, 'expiration_time': 4102444800000}
+
+
+def soon(days):
+    return str((int(time.time()) + days * 86400) * 1000)
+
+
+def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(monkeypatch):
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
+    material = os.urandom(32)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
+                           'delete-imported-key-material': [{}],
+                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    result = _batch.Batch(km).run()
+    assert result['results'][0]['action'] == 'renewed' and result['changed']
+    assert result['results'][0]['expiration_time'] == 4000000000
+    assert client.actions() == ['list-keys', 'delete-imported-key-material', 'get-parameters-for-import',
+                                'import-key-material']
+    body = client.calls[-1][1]
+    assert body['expiration_time'] == 4000000000
+    assert WRAPPING_KEY.decrypt(base64.b64decode(body['encrypted_key_material']), OAEP_SHA256) == material
+
+
+def test_renewal_not_due_changes_nothing(monkeypatch):
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    result = _batch.Batch(km).run()
+    assert result['results'][0]['action'] == 'unchanged' and client.actions() == ['list-keys']
+    assert result['results'][0]['expires_in_days'] in (59, 60)
+    assert not [w for w in km.warnings if 'expires on' in w]
+
+
+@pytest.mark.parametrize('proof, message', [
+    (None, 'cannot be proven to be the one KMS holds'),
+    (False, 'holds other material than the one given'),
+])
+def test_renewal_without_proof_fails_and_keeps_the_material(monkeypatch, proof, message):
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: proof)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    with pytest.raises(_batch.BatchFailed) as error:
+        _batch.Batch(km).run()
+    assert message in error.value.msg and client.actions() == ['list-keys']
+    assert [w for w in km.warnings if 'expires on' in w]  # and the expiry warning says it is due
+
+
+def test_renewal_needs_a_later_expiration_time(monkeypatch):
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                  renew_within_days=30)
+    with pytest.raises(_batch.BatchFailed) as error:
+        _batch.Batch(km).run()
+    assert 'give a later expiration_time' in error.value.msg and client.actions() == ['list-keys']
+
+
+def test_rotation_of_an_ec_key_holding_other_material():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    old, new = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    client = FakeClient(**{
+        'list-keys': [listing(key_info(spec='EC_P256', alias='app-sign'))],
+        'get-publickey': [public_key_answer(old)],
+        'create-key': [{'key_info': {'key_id': OTHER_ID, 'domain_id': 'b168fe00ff56492495a7d22974df2d0b'}}],
+        'describe-key': [{'key_info': key_info(OTHER_ID, 'app-sign-rotating', 'EC_P256', state='5')}],
+        'get-parameters-for-import': [import_params(OTHER_ID)], 'import-key-material': [{}],
+        'update-key-alias': [{}, {}]})
+    km = ClientKm(client, [key_params(alias='app-sign', key_spec='EC_P256', key_material=ec_pem(new), rotate=True)])
+    result = _batch.Batch(km).run()['results'][0]
+    assert (result['action'], result['key_id'], result['retired_key_id']) == ('rotated', OTHER_ID, AES_ID)
+    assert re.match(r'^app-sign-retired-[0-9]{8}T[0-9]{6}Z$', result['retired_alias'])
+    renames = [body for action, body in client.calls if action == 'update-key-alias']
+    assert renames == [{'key_id': AES_ID, 'key_alias': result['retired_alias']},
+                       {'key_id': OTHER_ID, 'key_alias': 'app-sign'}]
+    assert client.actions().index('import-key-material') < client.actions().index('update-key-alias')
+
+
+def test_rotation_with_the_material_the_key_holds_changes_nothing():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    held = ec.generate_private_key(ec.SECP256R1())
+    client = FakeClient(**{'list-keys': [listing(key_info(spec='EC_P256', alias='app-sign'))],
+                           'get-publickey': [public_key_answer(held)]})
+    km = ClientKm(client, [key_params(alias='app-sign', key_spec='EC_P256', key_material=ec_pem(held), rotate=True)])
+    result = _batch.Batch(km).run()
+    assert result['results'][0]['action'] == 'unchanged' and not result['changed']
+    assert client.actions() == ['list-keys', 'get-publickey']
+
+
+@pytest.mark.parametrize('params, message', [
+    (dict(phase='all', renew_within_days=-1), 'renew_within_days must be 0'),
+    (dict(phase='export', bundle_path='/b', renew_within_days=3), 'renew_within_days needs phase=all'),
+    (dict(phase='import', wrapped_path='/w', keys=[key_params(alias='a', rotate=True)]), 'rotate needs phase=all'),
+])
+def test_bad_renewal_and_rotation_options(params, message):
+    options = dict(keys=[], phase='all', expiry_warning_days=30, renew_within_days=0)
+    options.update(params)
+    with pytest.raises(KmsInputError) as error:
+        _phases.check_options(options)
+    assert message in error.value.msg
