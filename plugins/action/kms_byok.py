@@ -27,7 +27,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.dew.kms.plugins.module_utils import _report
-from ansible_collections.dew.kms.plugins.module_utils._common import kms_argument_spec
+from ansible_collections.dew.kms.plugins.module_utils._common import kms_argument_spec, wait_timeout_of
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
 from ansible_collections.dew.kms.plugins.modules.kms_byok import ARGUMENT_SPEC
 
@@ -71,6 +71,11 @@ class ControllerKms:
         with self._lock:
             if msg not in self.warnings:
                 self.warnings.append(msg)
+
+    @property
+    def wait_timeout(self):
+        """Seconds to wait while a key is pending activation (option wait_timeout)."""
+        return wait_timeout_of(self.params)
 
     @property
     def client(self):
@@ -172,6 +177,7 @@ class ActionModule(ActionBase):
                            env=self._task_environment(), no_log_values=no_log_values)
         progress = Progress(len(params['keys']), no_log_values, show=not self._task.no_log)
         try:
+            wait_timeout_of(params)  # a bad value fails before any call, as in the module
             outcome = Batch(km, on_done=progress.entry_done).run()
         except BatchFailed as error:
             outcome = dict(error.as_fail_kwargs(), failed=True)

@@ -69,3 +69,10 @@ def test_controller_kms_builds_its_client_from_the_given_environment(monkeypatch
         assert 'pw-from-task-env' in km.no_log_values
     finally:
         km.close()
+
+
+def test_controller_kms_gives_the_engine_the_wait_timeout_option():
+    params = dict((name, option.get('default')) for name, option in SPEC.items())
+    assert action.ControllerKms(params, False, False, {}, set()).wait_timeout == params['wait_timeout'] == 60
+    params['wait_timeout'] = 0
+    assert action.ControllerKms(params, False, False, {}, set()).wait_timeout == 0
