@@ -69,9 +69,7 @@ def check_held_material(client, key, material, warn, raced=False):
     """
     key_id = key['key_id']
     if material.private_key is not None:
-        remote = get_public_key(client, key_id)['der_b64']
-        local = base64.b64encode(_wrap.public_key_der_of(material.private_key)).decode('ascii')
-        if remote != local:
+        if not _public_key_matches(client, key_id, material):
             raise MaterialMismatchError(
                 'Key %s already holds other material: its public key in KMS is not the public key of the '
                 'private key in %s. Nothing was changed (KMS never replaces the material of a key). Give '
@@ -94,6 +92,28 @@ def check_held_material(client, key, material, warn, raced=False):
             'again). Give the material this key was made with, or import this one into a new key.'
             % (key_id, KCV_TAG, recorded, material.field, given))
     return MATCHED
+
+
+def material_matches(client, key, material, warn):
+    """True when KMS provably holds ``material`` in ``key``, False when it provably holds other
+    material, None when there is no record to compare with (an AES key without the tag, or tags
+    that cannot be read: a warning says so). The same proofs as ``check_held_material``."""
+    if material.private_key is not None:
+        return _public_key_matches(client, key['key_id'], material)
+    recorded = _recorded_check_value(client, key['key_id'], warn)
+    if recorded is None:
+        return None
+    return recorded.upper() == kcv(material.symmetric, material.field)
+
+
+def proof_of(material):
+    """``material_check`` of a key proven (``material_matches``) to hold ``material``."""
+    return MATCHED if material.private_key is None else PUBLIC_KEY_MATCHED
+
+
+def _public_key_matches(client, key_id, material):
+    remote = get_public_key(client, key_id)['der_b64']
+    return remote == base64.b64encode(_wrap.public_key_der_of(material.private_key)).decode('ascii')
 
 
 def _recorded_check_value(client, key_id, warn):

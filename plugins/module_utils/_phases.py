@@ -28,8 +28,10 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
     encrypt_data,
     get_public_key,
     iso8601,
+    complete_key,
     parse_expiration_time,
     update_key_alias,
+    wait_until_usable,
 )
 from ansible_collections.dew.kms.plugins.module_utils._material import (
     WrappedMaterial,
@@ -40,6 +42,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     import_material,
     import_wrapped_material,
 )
+from ansible_collections.dew.kms.plugins.module_utils._material_check import material_matches, proof_of
 
 PHASES = ('all', 'export', 'wrap', 'import')
 PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', 'wrapped_path'),
@@ -47,9 +50,6 @@ PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', '
 PHASES_NEEDING_MATERIAL = ('all', 'wrap')
 PHASES_WITH_REPORT = ('all', 'import')
 DAY = 86400
-# a new key is "enabling" (state 1) for a moment before it takes import parameters
-ACTIVATION_WAIT_SECONDS = 10
-ACTIVATION_POLL_SECONDS = 0.25
 
 
 def expires_in_days(expiration_time, now=None):
@@ -173,7 +173,8 @@ def _export_key(batch, entry):
         key, created = batch.create(entry)
         if created:
             entry.result = _result(entry, key, 'failed', True)
-            key = _await_activation(batch.km.client, key)
+    # a listed key may lack key_spec (OTC lists); a new one is pending activation for a moment
+    key = wait_until_usable(batch.km.client, complete_key(batch.km.client, key), batch.km.wait_timeout)
     _check_spec(entry, key)
     check_importable(key)
     entry.key = key
@@ -187,16 +188,6 @@ def _export_key(batch, entry):
     entry.export = _ceremony.export_entry(key, import_params, batch.wrapping_algorithm)
     entry.result = _result(entry, key, 'created+exported' if created else 'exported', True)
     entry.result['token_expiration_date'] = import_params['expiration_date']
-
-
-def _await_activation(client, key):
-    """The key once it left the short 'enabling' state that follows create-key."""
-    deadline = time.time() + ACTIVATION_WAIT_SECONDS
-    while True:
-        now = describe_key(client, key['key_id'])
-        if now['key_state'] != '1' or time.time() >= deadline:
-            return now
-        time.sleep(ACTIVATION_POLL_SECONDS)
 
 
 def _check_spec(entry, key):
@@ -357,22 +348,12 @@ def _raise_or_return(batch, result):
 
 # ----------------------------------------------------------------------------- renewal and rotation
 
-def material_matches(client, key, material):
-    """True when KMS provably holds ``material`` in ``key``, False when it provably holds other
-    material, None when there is no proof: an RSA/EC key is proven by its public key; KMS offers no
-    way to read a check value of AES material, so AES keys have no proof here."""
-    if material.private_key is None:
-        return None
-    local = check_value_fields(material)['check_value']
-    remote = get_public_key(client, key['key_id'])
-    return _check_values.public_key_sha256(base64.b64decode(remote['der_b64']), 'the public key in KMS') == local
-
-
 def handle_held_material(batch, entry, key):
     """Renew or rotate a key that already holds material, when the entry asks for it.
 
-    Returns True when it set ``entry.result``; False leaves the key to the usual import path
-    (which reports it unchanged).
+    Proof (``_material_check.material_matches``): the public key of an RSA/EC key, the recorded
+    check value tag of an AES key. Returns True when it set ``entry.result``; False leaves the key
+    to the usual import path (which compares the material and reports it unchanged).
     """
     if key['key_state'] not in ('2', '3'):
         return False
@@ -382,15 +363,18 @@ def handle_held_material(batch, entry, key):
     renew_due = bool(renew_days) and days is not None and days < renew_days
     if not rotate and not renew_due:
         return False
-    matches = material_matches(batch.km.client, key, entry.material)
+    matches = material_matches(batch.km.client, key, entry.material, batch.warn_for(entry))
     if matches is None:
         raise KmsInputError(
             'Key %s (%s) keeps its material: the material given cannot be proven to be the one KMS holds '
-            '(KMS shows no check value of AES material), and %s only with that proof. Its material '
-            'expires on %s.' % (entry.label, key['key_id'], 'rotation is done' if rotate else
-                                'renewal deletes material', iso8601(key['expiration_time']) or 'never'))
+            '(the key has no recorded check value: its material was imported before this collection '
+            'recorded one, or by another tool), and %s only with that proof. Its material expires on %s.'
+            % (entry.label, key['key_id'], 'rotation is done' if rotate else 'renewal deletes material',
+               iso8601(key['expiration_time']) or 'never'))
     if matches and not renew_due:
-        return False  # rotate, but the key holds this material already: nothing to do
+        # rotate, but the key holds this material already: nothing to do, and proven once
+        entry.result = _result(entry, dict(key, material_check=proof_of(entry.material)), 'unchanged', False)
+        return True
     if not matches:
         if rotate:
             _rotate(batch, entry, key)
@@ -418,11 +402,8 @@ def _renew(batch, entry, key):
     entry.before = before
     entry.result = _result(entry, emptied, 'failed', True)  # should the import fail, say what happened
     _changed, _before, after = import_material(client, emptied, entry.material, batch.wrapping_algorithm,
-                                               entry.expiration_time, warn=batch.km.warn)
-    verified = None
-    if batch.verify:
-        after = batch.verify_key(entry, after)
-        verified = True
+                                               entry.expiration_time, warn=batch.warn_for(entry))
+    after, verified = _verified(batch, entry, after)
     entry.result = _result(entry, after, 'renewed', True, verified)
 
 
@@ -440,14 +421,19 @@ def _rotate(batch, entry, key):
                          key_usage=entry.params['key_usage'] or key['key_usage'], origin='external',
                          description=entry.params['description'] or None, reread=False, warn=batch.km.warn)
     entry.result = _result(entry, new_key, 'failed', True)
-    new_key = _await_activation(client, new_key)
+    new_key = wait_until_usable(client, new_key, batch.km.wait_timeout)
     _changed, _before, after = import_material(client, new_key, entry.material, batch.wrapping_algorithm,
-                                               entry.expiration_time, warn=batch.km.warn)
-    verified = None
-    if batch.verify:
-        after = batch.verify_key(entry, after)
-        verified = True
+                                               entry.expiration_time, warn=batch.warn_for(entry))
+    after, verified = _verified(batch, entry, after)
     update_key_alias(client, key['key_id'], retired_alias)
     update_key_alias(client, new_key['key_id'], alias)
     entry.result = _result(entry, dict(after, alias=alias), 'rotated', True, verified)
     entry.result.update(retired_key_id=key['key_id'], retired_alias=retired_alias)
+
+
+def _verified(batch, entry, after):
+    """``(key, verified)`` after an import: re-read and proven when ``verify`` asks for it, with
+    the import's ``material_check`` kept."""
+    if not batch.verify:
+        return after, None
+    return dict(batch.verify_key(entry, after), material_check=after['material_check']), True

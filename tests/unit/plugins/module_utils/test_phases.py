@@ -187,6 +187,10 @@ class FakeClient:
         self.answers = dict((action, list(items)) for action, items in answers.items())
         self.config = Config()
         self.calls = []
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
 
     def call(self, action, body=None, key_id=None, idempotent=True, method='POST'):
         self.calls.append((action, body))
@@ -200,6 +204,7 @@ class ClientKm(NoClientKm):
     def __init__(self, client, keys, **params):
         super(ClientKm, self).__init__(keys, **dict(dict(phase='all', verify=False, max_workers=1), **params))
         self._fake = client
+        self.wait_timeout = 60
 
     @property
     def client(self):
@@ -234,35 +239,53 @@ def import_params(key_id=AES_ID):
             'public_key': WRAPPING_PUBLIC, 'expiration_time': 4102444800000}
 
 
+TAG_ACTION = '%s/tags/action' % AES_ID
+TAG_QUERY = '%s/tags' % AES_ID
+
+
+def tag_answer(value=None):
+    tags = [{'key': 'dew-kms-kcv', 'value': value}] if value else []
+    return {'tags': tags + [{'key': 'team', 'value': 'x'}], 'existTagsNum': len(tags) + 1}
+
+
 def soon(days):
     return str((int(time.time()) + days * 86400) * 1000)
 
 
 def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
     material = os.urandom(32)
     client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
                            'delete-imported-key-material': [{}],
-                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}]})
+                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
+                           TAG_ACTION: [{}]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'renewed' and result['changed']
     assert result['results'][0]['expiration_time'] == 4000000000
+    assert result['results'][0]['material_check'] == 'imported'
+    # the check value is recorded again with the new import
     assert client.actions() == ['list-keys', 'delete-imported-key-material', 'get-parameters-for-import',
-                                'import-key-material']
-    body = client.calls[-1][1]
+                                'import-key-material', TAG_ACTION]
+    assert client.calls[-1][1] == {'action': 'create', 'tags': [{'key': 'dew-kms-kcv',
+                                                                   'value': reference_kcv(material)}]}
+    body = client.calls[-2][1]
     assert body['expiration_time'] == 4000000000
     assert WRAPPING_KEY.decrypt(base64.b64decode(body['encrypted_key_material']), OAEP_SHA256) == material
 
 
 def test_renewal_not_due_changes_nothing(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))]})
-    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
+    material = os.urandom(32)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))],
+                           TAG_QUERY: [tag_answer(reference_kcv(material))]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
     result = _batch.Batch(km).run()
-    assert result['results'][0]['action'] == 'unchanged' and client.actions() == ['list-keys']
+    # not due: the usual comparison of the held material, nothing deleted or imported
+    assert result['results'][0]['action'] == 'unchanged' and client.actions() == ['list-keys', TAG_QUERY]
+    assert result['results'][0]['material_check'] == 'matched'
     assert result['results'][0]['expires_in_days'] in (59, 60)
     assert not [w for w in km.warnings if 'expires on' in w]
 
@@ -272,7 +295,7 @@ def test_renewal_not_due_changes_nothing(monkeypatch):
     (False, 'holds other material than the one given'),
 ])
 def test_renewal_without_proof_fails_and_keeps_the_material(monkeypatch, proof, message):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: proof)
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: proof)
     client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
@@ -282,8 +305,36 @@ def test_renewal_without_proof_fails_and_keeps_the_material(monkeypatch, proof, 
     assert [w for w in km.warnings if 'expires on' in w]  # and the expiry warning says it is due
 
 
+def test_renewal_of_an_aes_key_is_proven_by_its_recorded_check_value():
+    material = os.urandom(32)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
+                           TAG_QUERY: [tag_answer(reference_kcv(material).lower())],
+                           'delete-imported-key-material': [{}],
+                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
+                           TAG_ACTION: [{}]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    result = _batch.Batch(km).run()
+    assert result['results'][0]['action'] == 'renewed'
+    assert client.actions() == ['list-keys', TAG_QUERY, 'delete-imported-key-material', 'get-parameters-for-import',
+                                'import-key-material', TAG_ACTION]
+
+
+@pytest.mark.parametrize('recorded, message', [
+    (None, 'cannot be proven to be the one KMS holds (the key has no recorded check value'),
+    ('000000', 'holds other material than the one given'),
+])
+def test_renewal_of_an_aes_key_without_a_matching_record_keeps_the_material(recorded, message):
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAG_QUERY: [tag_answer(recorded)]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    with pytest.raises(_batch.BatchFailed) as error:
+        _batch.Batch(km).run()
+    assert message in error.value.msg and client.actions() == ['list-keys', TAG_QUERY]
+
+
 def test_renewal_needs_a_later_expiration_time(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material: True)
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
     client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
                   renew_within_days=30)
@@ -311,6 +362,7 @@ def test_rotation_of_an_ec_key_holding_other_material():
     assert renames == [{'key_id': AES_ID, 'key_alias': result['retired_alias']},
                        {'key_id': OTHER_ID, 'key_alias': 'app-sign'}]
     assert client.actions().index('import-key-material') < client.actions().index('update-key-alias')
+    assert client.slept  # the new key was pending activation until described again
 
 
 def test_rotation_with_the_material_the_key_holds_changes_nothing():
@@ -322,7 +374,8 @@ def test_rotation_with_the_material_the_key_holds_changes_nothing():
     km = ClientKm(client, [key_params(alias='app-sign', key_spec='EC_P256', key_material=ec_pem(held), rotate=True)])
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'unchanged' and not result['changed']
-    assert client.actions() == ['list-keys', 'get-publickey']
+    assert result['results'][0]['material_check'] == 'public key matched'
+    assert client.actions() == ['list-keys', 'get-publickey']  # proven once
 
 
 @pytest.mark.parametrize('params, message', [
