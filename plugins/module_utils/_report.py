@@ -70,12 +70,6 @@ def results_table(results):
     return ['  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
-def failed_lines(results):
-    """One line per failed key with its reason; nothing about the keys that did not fail."""
-    return ['%s: %s' % (key_name(result, position), result.get('error'))
-            for position, result in enumerate(results) if result.get('action') == 'failed']
-
-
 def entry_problems(keys, entry_spec, list_name='keys'):
     """One line per bad entry of ``keys``, naming its position and alias or key id and the rule.
 

@@ -73,11 +73,6 @@ def test_table_has_a_header_and_aligned_columns():
     assert all(line == line.rstrip() for line in lines)
 
 
-def test_failed_lines_name_only_the_failed_keys():
-    results = [result(), result(alias='bad', action='failed', error='Too short.'), result(alias='ok')]
-    assert _report.failed_lines(results) == ['bad: Too short.']
-
-
 ENTRY_SPEC = ARGUMENT_SPEC['keys']
 
 
