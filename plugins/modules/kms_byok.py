@@ -117,8 +117,9 @@ options:
             new external key with the given material, rename the old key to
             C(<alias>-retired-<UTC timestamp>) (it keeps working, for data encrypted under it) and move
             the alias to the new key. RV(results[].retired_key_id) names the old key.
-          - The proof is the public key for RSA and EC keys. KMS shows nothing that identifies AES
-            material, so an AES key is never rotated; such an entry fails and the key stays as it is.
+          - The proof is the public key for RSA and EC keys, and for AES keys the check value the
+            collection recorded as the key tag C(dew-kms-kcv) when it imported the material. An AES key
+            without that record is never rotated; such an entry fails and the key stays as it is.
           - When the key holds the given material already, nothing happens. Only with O(phase=all).
         type: bool
         default: false
@@ -196,8 +197,8 @@ options:
       - Renew material that expires within this many days - delete it and import the same material
         again with the later O(keys[].expiration_time), one key at a time. V(0) (the default) never
         renews. Only with O(phase=all).
-      - Only after proving that the given material is the one KMS holds; a key without that proof, or
-        holding other material, fails and keeps its material. Between the deletion and the import
+      - Only after proving that the given material is the one KMS holds (see O(keys[].rotate) for the
+        proofs); a key without that proof, or holding other material, fails and keeps its material. Between the deletion and the import
         (a few API calls) the key cannot be used.
     type: int
     default: 0
