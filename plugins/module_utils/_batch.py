@@ -44,7 +44,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     warn_weak_algorithm,
 )
 from ansible_collections.dew.kms.plugins.module_utils._regions import check_wrapping_algorithm
-from ansible_collections.dew.kms.plugins.module_utils._phases import finish, handle_held_material, run_phase
+from ansible_collections.dew.kms.plugins.module_utils._phases import check_options, finish, handle_held_material, run_phase
 
 MAX_WORKERS_LIMIT = 32   # the client's connection pool holds 32 connections
 FAILED_DETAILS_IN_MSG = 5
@@ -135,6 +135,7 @@ class Batch:
     def run(self):
         if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
             raise KmsInputError('max_workers must be between 1 and %d.' % MAX_WORKERS_LIMIT)
+        check_options(self.km.params)  # here, so that the module and the action plugin both check
         if self.phase != 'all':
             return run_phase(self)
         check_wrapping_algorithm(self.km.client.config.cloud_provider, self.wrapping_algorithm)

@@ -430,7 +430,7 @@ report_path:
 from ansible_collections.dew.kms.plugins.module_utils._batch import Batch
 from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
-from ansible_collections.dew.kms.plugins.module_utils._phases import PHASES, check_options
+from ansible_collections.dew.kms.plugins.module_utils._phases import PHASES
 from ansible_collections.dew.kms.plugins.module_utils._wrap import (
     ASYMMETRIC_KEY_SPECS,
     SYMMETRIC_KEY_SPECS,
@@ -468,7 +468,6 @@ ARGUMENT_SPEC = dict(
 
 
 def run(kms):
-    check_options(kms.params)
     return Batch(kms).run()
 
 

@@ -64,6 +64,15 @@ def test_repeated_aliases_and_ids_fail_the_later_entries():
     assert errors[3] == 'keys[3] names the same key_id %s as keys[2] (%s): give each key only once.' % (KEY_ID, KEY_ID)
 
 
+def test_run_checks_the_phase_options_before_anything_else():
+    # the engine checks them itself: the module and the controller-side action plugin both run it
+    km = FakeKm([entry_params(alias='a')], phase='import', wrapped_path=None, renew_within_days=0)
+    km.client = None  # no client is touched either
+    with pytest.raises(KmsInputError) as info:
+        _batch.Batch(km).run()
+    assert info.value.msg.startswith('phase=import needs wrapped_path')
+
+
 def test_prepare_checks_the_material_against_key_spec_before_any_call():
     batch = _batch.Batch(FakeKm([entry_params(alias='a', key_spec='RSA_2048', key_material=AES_B64)]))
     entry = batch.entries[0]
