@@ -123,11 +123,17 @@ class Caller:
                            self.project["secret_key"])
         return headers
 
-    def post(self, action, body=None, project_id=None):
+    def post(self, action, body=None, project_id=None, method="POST"):
+        """``action`` with a JSON body (``method``: GET for the query actions)."""
         url = self.url(action, project_id)
         payload = json.dumps(body if body is not None else {}).encode()
-        headers = self.headers("POST", url, payload)
-        return self.send("POST", url, headers, payload)
+        headers = self.headers(method, url, payload)
+        return self.send(method, url, headers, payload)
+
+    def call(self, method, action, project_id=None):
+        """``action`` without a body (GET queries such as user-quotas)."""
+        url = self.url(action, project_id)
+        return self.send(method, url, self.headers(method, url, b""), b"")
 
     def send(self, method, url, headers, payload):
         return Answer(self.session.request(method, url, data=payload, headers=headers,
