@@ -210,7 +210,8 @@ def _wrap_phase(batch):
     # the document holds, in order, exactly the keys that did not fail
     for entry, item in zip(batch.live(), document['keys']):
         key = {'key_id': item['key_id'], 'alias': item['alias'], 'key_spec': item['key_spec']}
-        entry.result = _result(entry, key, 'would_wrap' if batch.check_mode else 'wrapped', not batch.check_mode)
+        # the wrapped bundle is written anew on every run (new wrap, new check of every token)
+        entry.result = _result(entry, key, 'would_wrap' if batch.check_mode else 'wrapped', True)
         entry.result.update(wrapping_algorithm=item['wrapping_algorithm'], check_value_type=item['check_value_type'],
                             check_value=item['check_value'], token_expiration_date=item['token_expiration_date'])
     result = _outcome_without_raising(batch)

@@ -130,7 +130,7 @@ def test_wrap_phase_in_check_mode_writes_nothing(tmp_path):
                     bundle_path=export_bundle(tmp_path), wrapped_path=wrapped_path)
     km.check_mode = True
     result = _batch.Batch(km).run()
-    assert [r['action'] for r in result['results']] == ['would_wrap'] and not result['changed']
+    assert [r['action'] for r in result['results']] == ['would_wrap'] and result['changed']
     assert not os.path.exists(wrapped_path)
 
 
