@@ -268,8 +268,8 @@ def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(m
     # the check value is recorded again with the new import
     assert client.actions() == ['list-keys', 'delete-imported-key-material', 'get-parameters-for-import',
                                 'import-key-material', TAG_ACTION]
-    assert client.calls[-1][1] == {'action': 'create', 'tags': [{'key': 'dew-kms-kcv',
-                                                                   'value': reference_kcv(material)}]}
+    recorded = {'key': 'dew-kms-kcv', 'value': reference_kcv(material)}
+    assert client.calls[-1][1] == {'action': 'create', 'tags': [recorded]}
     body = client.calls[-2][1]
     assert body['expiration_time'] == 4000000000
     assert WRAPPING_KEY.decrypt(base64.b64decode(body['encrypted_key_material']), OAEP_SHA256) == material

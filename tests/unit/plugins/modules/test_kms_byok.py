@@ -633,6 +633,8 @@ def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
     assert result['failed'] and kms.calls == []
     assert result['msg'] == ('wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use '
                              'RSAES_OAEP_SHA_256.')
+
+
 # ------------------------------------------------------------------------------ which material a key holds
 
 def test_first_import_records_the_check_value_of_aes_material_only(kms, private_keys):

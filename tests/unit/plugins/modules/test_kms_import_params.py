@@ -107,6 +107,8 @@ def test_wrapping_algorithm_the_cloud_does_not_offer_fails_before_any_call(kms):
 
     assert result['failed'] and kms.actions() == []
     assert result['msg'] == 'wrapping_algorithm RSAES_OAEP_SHA_1 is not offered by Huawei Cloud KMS; use RSAES_OAEP_SHA_256.'
+
+
 def test_a_weak_wrapping_key_is_never_returned(kms):
     import base64
     from cryptography.hazmat.primitives import serialization
