@@ -153,7 +153,7 @@ def test_each_answer_is_sent_in_one_write(kms):
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
         for _request in range(10):
             connection.sendall(request)
-            head, _, answer = connection.recv(65536).partition(b"\r\n\r\n")
+            head, _blank_line, answer = connection.recv(65536).partition(b"\r\n\r\n")
             length = [line.split(b":", 1)[1] for line in head.split(b"\r\n")
                       if line.lower().startswith(b"content-length:")]
             assert head.startswith(b"HTTP/1.1 404 ") and length, head
