@@ -5,8 +5,9 @@
 
 The canary runs show that nothing is left behind; this test shows where the code could write
 at all. Every call in ``plugins/`` that can create or write a file is listed; the only one
-allowed is ``kms_public_key``'s ``write_atomically`` (the public key to ``dest``, through a
-``mkstemp`` file, created 0600, in the module's own temporary directory, which Ansible removes).
+allowed are listed in ``ALLOWED_WRITERS`` with their reason (``kms_public_key``'s
+``write_atomically``: the public key to ``dest``, through a ``mkstemp`` file, created 0600, in the
+module's own temporary directory, which Ansible removes).
 Any new writer fails this test until it is reviewed and added here with its reason. The role's
 tasks may only call the collection's modules and a few controller-side actions that write nothing.
 """
@@ -25,6 +26,15 @@ ROLE_TASKS = os.path.join(helpers.REPO, 'roles', 'byok', 'tasks')
 ALLOWED_WRITERS = {
     ('modules/kms_public_key.py', 'write_atomically'):
         'writes the public key (never private material) to dest via a 0600 mkstemp file in module.tmpdir',
+    ('module_utils/_ceremony.py', 'write_file_atomic'):
+        'writes ceremony bundles (wrapping public keys, import tokens, wrapped material) and evidence '
+        'reports, never plaintext material: mkstemp in the target directory, its mode set before the '
+        'first byte, then a rename',
+    ('module_utils/_ceremony.py', '_read_bounded'):
+        'os.open read-only (O_RDONLY | O_NONBLOCK) to read a bundle: writes nothing',
+    ('module_utils/_transcript.py', 'record'):
+        'appends the shape of each KMS exchange (types and lengths, no values) to $DEW_KMS_TRANSCRIPT, '
+        'created 0600, only when that variable is set',
 }
 
 # calls that write whatever object they are called on, and calls that write as os.* / shutil.*
