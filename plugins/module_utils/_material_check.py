@@ -52,7 +52,12 @@ def record_check_value(client, key_id, material, warn):
     stands). Creating the same tag again changes nothing, so the call may be repeated."""
     if material.private_key is not None:
         return
-    body = {'action': 'create', 'tags': [{'key': KCV_TAG, 'value': kcv(material.symmetric)}]}
+    record_kcv(client, key_id, kcv(material.symmetric), warn)
+
+
+def record_kcv(client, key_id, check_value, warn):
+    """Record an AES check value (six hex digits) as the key tag; a failure only warns."""
+    body = {'action': 'create', 'tags': [{'key': KCV_TAG, 'value': check_value}]}
     try:
         client.call('%s/tags/action' % key_id, body, key_id=key_id)
     except KmsError as error:

@@ -42,7 +42,7 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     import_material,
     import_wrapped_material,
 )
-from ansible_collections.dew.kms.plugins.module_utils._material_check import material_matches, proof_of
+from ansible_collections.dew.kms.plugins.module_utils._material_check import material_matches, proof_of, record_kcv
 
 PHASES = ('all', 'export', 'wrap', 'import')
 PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', 'wrapped_path'),
@@ -292,6 +292,9 @@ def _import_key(batch, entry):
         entry.result = _result(entry, after, 'would_import', True)
     else:
         entry.result = _result(entry, after, 'imported', True)
+        if data['check_value_type'] == 'kcv':
+            # the wrapped bundle carries the material's check value: later runs compare with it
+            record_kcv(batch.km.client, key['key_id'], data['check_value'], batch.km.warn)
         if batch.verify:
             entry.result.update(fields)
             try:

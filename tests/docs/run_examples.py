@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 ROOT = os.getcwd()
 EMULATOR_ENV = os.path.join(ROOT, "tools", "kms_emulator_env.py")
 # The variables tools/kms_emulator_env.py exports (password auth), by the emulator's field.
+CREDENTIAL_OPTIONS = {"auth_token", "username", "password", "access_key", "secret_key", "cloud"}
 ENV_FIELDS = (("HW_KMS_ENDPOINT", "kms_endpoint"), ("OS_AUTH_URL", "iam_endpoint"),
               ("HW_REGION_NAME", "region"), ("OS_USERNAME", "username"),
               ("OS_PASSWORD", "password"), ("OS_USER_DOMAIN_NAME", "domain_name"),
@@ -271,7 +272,18 @@ def as_plays(snippet, emulator, project):
     for play in plays:
         play["environment"] = dict(environment, **(play.get("environment") or {}))
         play["vars"] = dict(variables, **(play.get("vars") or {}))
+        point_option_credentials_at(play, environment)
     return plays
+
+
+def point_option_credentials_at(play, environment):
+    """Credentials given as options go only to endpoints given as options (never to one from
+    the environment): a play with credentials in module_defaults gets the emulator's endpoints
+    there too, as a user of such a play sets kms_endpoint/iam_endpoint (or region) beside them."""
+    defaults = (play.get("module_defaults") or {}).get("group/dew.kms.kms")
+    if isinstance(defaults, dict) and CREDENTIAL_OPTIONS & set(defaults):
+        defaults.setdefault("kms_endpoint", environment["HW_KMS_ENDPOINT"])
+        defaults.setdefault("iam_endpoint", environment["OS_AUTH_URL"])
 
 
 def prepare_work(snippets, work):

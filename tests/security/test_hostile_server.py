@@ -34,6 +34,13 @@ EXPECTED = {
     'ec-wrapping-key': 'is not an RSA key',
     'weak-wrapping-key': 'at least 2048 bits',
 }
+# Aliases are resolved through list-keys, whose answer names no key that was asked for, so a
+# listing about other keys hides the key: the create-key that follows is refused by KMS because
+# the alias exists, and the task fails saying so, having acted on no key.
+HIDDEN_BY_LISTING = {
+    'kms_key': 'KMS.1104',
+    'role': 'exists, but no key with it was found',
+}
 ANSWER_MODES = ('other-key', 'malformed', 'trickle', 'endless')
 WRAPPING_MODES = ('ec-wrapping-key', 'weak-wrapping-key')
 
@@ -154,7 +161,8 @@ def test_case_fails_clearly(hostile, index, case_id, target, mode):
     result = hostile.results['hostile_%d' % index]
     text = json.dumps(result)
     assert result.get('failed') is True, (case_id, text[:2000])
-    assert EXPECTED[mode] in text, (case_id, text[:2000])
+    expected = HIDDEN_BY_LISTING[target] if mode == 'other-key' and target in HIDDEN_BY_LISTING else EXPECTED[mode]
+    assert expected in text, (case_id, text[:2000])
     assert 'Traceback' not in text and 'module_stderr' not in result, (case_id, text[:2000])
 
 
