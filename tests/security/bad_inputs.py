@@ -380,7 +380,7 @@ TABLE = [
                                                  'key_material': AES}]},
       'mutually exclusive: alias|key_id', 'A key is named by alias or by ID, not both.', 'conflicting'),
     R('role-no-material', ROLE, {'byok_keys': [{'key_id': '${aes_pending}'}]},
-      'one of the following is required: key_material, key_material_path',
+      'keys[0] has neither key_material nor key_material_path',
       'Each key needs its material.', 'missing'),
     R('role-spec-unknown', ROLE, {'byok_keys': [{'key_id': '${aes_pending}', 'key_spec': 'AES_512',
                                                  'key_material': AES}]},

@@ -44,8 +44,10 @@ OS_WRITING_CALLS = {'open', 'write', 'rename', 'replace', 'makedirs', 'mkdir', '
                     'truncate', 'chmod', 'mkfifo', 'mknod'}
 SHUTIL_WRITING_CALLS = {'copy', 'copy2', 'copyfile', 'copyfileobj', 'copytree', 'move'}
 WRITE_MODES = set('wax+')
-ROLE_ACTIONS = {'dew.kms.kms_byok', 'ansible.builtin.set_fact', 'ansible.builtin.debug',
-                'ansible.builtin.fail', 'ansible.builtin.assert', 'ansible.builtin.meta'}
+# set_stats publishes byok_results (no material: the batch never returns any) to the run's stats
+ROLE_ACTIONS = {'dew.kms.kms_byok', 'ansible.builtin.set_fact', 'ansible.builtin.set_stats',
+                'ansible.builtin.debug', 'ansible.builtin.fail', 'ansible.builtin.assert',
+                'ansible.builtin.meta'}
 
 
 def _call_name(node):
