@@ -233,12 +233,14 @@ def test_load_mixed_actions(clients, tmp_path, collections_root):
         # --- nothing lost: the server counted exactly the calls the clients made ------------
         sent = collections.Counter()
         for worker in workers:
-            sent.update(worker.client.counts)
+            # the client names a key tag call by its path, the emulator by its action
+            for action, count in worker.client.counts.items():
+                sent["batch-create-kms-tags" if action.endswith("/tags/action") else action] += count
         kms_counted = {action: count for action, count in stats["requests"].items()
                        if not action.startswith("iam:")}
         assert kms_counted == dict(sent)
         refused = [record for record in emulator.log_records()
-                   if record["status"] not in ("200", "201")]
+                   if record["status"] not in ("200", "201", "204")]
         assert all((record["action"], record["code"]) == ("list-keys", "KMS.0308")
                    for record in refused), refused
         assert len(refused) <= clients, refused

@@ -193,7 +193,9 @@ def test_plaintext_path_fetches_fresh_parameters_once(start_emulator, collection
     assert expiring.calls == [("get-parameters-for-import", "ok"),
                               ("import-key-material", "KMS.2601"),
                               ("get-parameters-for-import", "ok"),
-                              ("import-key-material", "ok")]
+                              ("import-key-material", "ok"),
+                              # the check value of the AES material, recorded as a key tag
+                              ("%s/tags/action" % key["key_id"], "ok")]
     assert _keys.describe_key(client, key["key_id"])["key_state"] == "2"
 
     # expiring again after the fresh parameters: no loop, a clear KMS.2601 failure
