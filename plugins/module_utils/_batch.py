@@ -241,12 +241,16 @@ class Batch:
 
     # ------------------------------------------------------------------------- 3. per key chain
 
+    def require_create_missing(self, entry):
+        """The one rule for an alias no key has: only created with create_missing."""
+        if not self.create_missing:
+            raise KmsInputError('No key has the alias %s and create_missing is false: create '
+                                'the key first, or set create_missing.' % entry.alias)
+
     def process(self, entry):
         key, created = entry.key, False
         if key is None:
-            if not self.create_missing:
-                raise KmsInputError('No key has the alias %s and create_missing is false: create '
-                                    'the key first, or set create_missing.' % entry.alias)
+            self.require_create_missing(entry)
             if self.check_mode:
                 after = with_state(planned_key(entry), '2', expiration_time=entry.expiration_time)
                 after['key_id'] = None

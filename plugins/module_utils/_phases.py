@@ -163,9 +163,7 @@ def _export_phase(batch):
 def _export_key(batch, entry):
     key, created = entry.key, False
     if key is None:
-        if not batch.create_missing:
-            raise KmsInputError('No key has the alias %s and create_missing is false: create the key first, '
-                                'or set create_missing.' % entry.alias)
+        batch.require_create_missing(entry)
         if batch.check_mode:
             entry.result = _result(entry, {'key_state': '5', 'key_state_name': 'pending_import'},
                                    'would_create+export', True)
