@@ -90,6 +90,11 @@ class ControllerKms:
                 self._client = KmsClient(config, warn=self._warn_unlocked, env=self.env)
             return self._client
 
+    def now(self):
+        """Epoch seconds on KMS's clock (``_client.kms_now``)."""
+        from ansible_collections.dew.kms.plugins.module_utils._client import kms_now
+        return kms_now(self._client)
+
     def _warn_unlocked(self, msg):
         # the client warns while it is built, under the lock
         if msg not in self.warnings:

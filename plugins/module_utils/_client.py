@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import ipaddress
 import json
 import math
@@ -22,6 +23,7 @@ import random
 import time
 import traceback
 
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 # KmsModule fails with missing_required_lib when HAS_REQUESTS is false, before any client exists
@@ -108,6 +110,7 @@ class KmsClient:
         self._env = os.environ if env is None else env
         self._auth = make_authenticator(config)
         self.sleep = time.sleep  # tests replace this
+        self._clock_offset = 0.0  # KMS's clock minus ours, from the Date of its latest answer
         self._session = self._new_session()
         for warning in getattr(config, 'warnings', ()):
             self._warn(warning)
@@ -163,6 +166,19 @@ class KmsClient:
     @property
     def auth_mode(self):
         return self.config.auth_mode
+
+    def now(self):
+        """Epoch seconds on KMS's clock: the one that expires material, so the one to count days on.
+
+        The Date header of the latest answer (one-second precision, plenty for days); our own
+        clock until an answer came, or when the answers carry no Date.
+        """
+        return time.time() + self._clock_offset
+
+    def _note_server_date(self, headers):
+        moment = _http_date(headers['Date']) if headers.get('Date') else None
+        if moment is not None:  # no Date, or one we cannot read: keep what we knew
+            self._clock_offset = moment - time.time()
 
     def warn(self, msg):
         """Show ``msg`` to the user as a warning of the task (for callers without a module)."""
@@ -279,6 +295,7 @@ class KmsClient:
             response.raw.release_conn()  # read to the end: the connection goes back to the pool
         # no-op unless DEW_KMS_TRANSCRIPT names a file
         record_exchange(request.method, request.url, request.payload, response.status_code, content)
+        self._note_server_date(response.headers)
         return _answer(response, content)
 
     def _read_bounded(self, response, request, deadline):
@@ -367,6 +384,14 @@ class KmsClient:
                 % (what, host, reason), maybe_sent=not _connection_never_made(exc))
         return KmsConnectionError('%s failed: the answer of %s broke off (%s).' % (what, host, reason),
                                   maybe_sent=True)
+
+
+def kms_now(client):
+    """Epoch seconds on KMS's clock once ``client`` has talked to it; ours without a client.
+
+    The offline wrap phase creates no client, and has no KMS clock to ask.
+    """
+    return time.time() if client is None else client.now()
 
 
 def _answer(response, content):
@@ -483,6 +508,19 @@ def _name_not_resolved(exc):
     return 'Name or service not known' in str(reason) or 'nodename nor servname' in str(reason)
 
 
+def _http_date(value):
+    """Epoch seconds of an HTTP date (a Date or Retry-After header), or None."""
+    try:
+        moment = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC by RFC 5322
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
+
+
 def _retry_after_seconds(value):
     """Seconds to wait from a Retry-After header (delta seconds or HTTP date), capped; or None."""
     if value is None:
@@ -491,17 +529,10 @@ def _retry_after_seconds(value):
     try:
         seconds = float(value)
     except ValueError:
-        from email.utils import parsedate_to_datetime
-        import datetime
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        moment = _http_date(value)
         if moment is None:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.timezone.utc)
-        seconds = (moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        seconds = moment - time.time()
     if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, min(seconds, RETRY_AFTER_CAP))

@@ -129,6 +129,11 @@ class KmsModule:
             self._client = KmsClient(config, warn=self.warn)
         return self._client
 
+    def now(self):
+        """Epoch seconds on KMS's clock (``_client.kms_now``)."""
+        from ansible_collections.dew.kms.plugins.module_utils._client import kms_now
+        return kms_now(self._client)
+
     def fail(self, error):
         """fail_json from a KmsError (structured keys status, error_code, request_id...)."""
         self.module.fail_json(**error.as_fail_kwargs())

@@ -47,16 +47,21 @@ from ansible_collections.dew.kms.plugins.module_utils._material_check import mat
 PHASES = ('all', 'export', 'wrap', 'import')
 PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', 'wrapped_path'),
                 'import': ('wrapped_path',)}
+# the files each phase writes: their directory must exist before anything runs
+PATHS_WRITTEN = {'all': ('report_path',), 'export': ('bundle_path',), 'wrap': ('wrapped_path',),
+                 'import': ('report_path',)}
 PHASES_NEEDING_MATERIAL = ('all', 'wrap')
 PHASES_WITH_REPORT = ('all', 'import')
 DAY = 86400
 
 
-def expires_in_days(expiration_time, now=None):
-    """Whole days until material expiring at ``expiration_time`` (epoch s) expires; None: never."""
+def expires_in_days(expiration_time, now):
+    """Whole days from ``now`` until material expiring at ``expiration_time`` expires; None: never.
+
+    Both in epoch seconds; ``now`` is KMS's clock (``KmsModule.now``), the one that expires it.
+    """
     if expiration_time is None:
         return None
-    now = time.time() if now is None else now
     return int((int(expiration_time) - now) // DAY)
 
 
@@ -66,6 +71,11 @@ def check_options(params):
     for option in PATHS_NEEDED[phase]:
         if not params.get(option):
             raise KmsInputError('phase=%s needs %s: %s.' % (phase, option, _PATH_PURPOSE[option]))
+    for option in PATHS_WRITTEN[phase]:
+        path = params.get(option)
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise KmsInputError('%s (%s) is in a directory that does not exist: create the directory first, '
+                                'so that the file can be written once KMS has changed.' % (option, path))
     for option, meaning in (('expiry_warning_days', 'no warning'), ('renew_within_days', 'no renewal')):
         if (params.get(option) or 0) < 0:
             raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
@@ -103,7 +113,7 @@ def run_phase(batch):
 
 def finish(batch, result, wrapped_bundle=None):
     """Add expiry to every result, warn for material expiring soon, write the report."""
-    params, now = batch.km.params, time.time()
+    params, now = batch.km.params, batch.km.now()
     for entry in batch.entries:
         if entry.material is not None and entry.error is None and 'check_value' not in entry.result:
             entry.result.update(check_value_fields(entry.material))
@@ -361,7 +371,7 @@ def handle_held_material(batch, entry, key):
         return False
     rotate = entry.params.get('rotate')
     renew_days = batch.km.params.get('renew_within_days') or 0
-    days = expires_in_days(key['expiration_time'])
+    days = expires_in_days(key['expiration_time'], batch.km.now())
     renew_due = bool(renew_days) and days is not None and days < renew_days
     if not rotate and not renew_due:
         return False

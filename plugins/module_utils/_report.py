@@ -21,9 +21,20 @@ TOTALS = (
     ('unchanged', 'unchanged'),
     ('failed', 'failed'),
 )
-CHECK_MODE_TOTALS = (
+# the actions of renewal, rotation, the ceremony phases and check mode: only when they occur
+OCCASIONAL_TOTALS = (
+    ('renewed', 'renewed'),
+    ('rotated', 'rotated'),
+    ('created+exported', 'created and exported'),
+    ('exported', 'exported'),
+    ('wrapped', 'wrapped'),
     ('would_create+import', 'would be created and imported'),
     ('would_import', 'would be imported'),
+    ('would_renew', 'would be renewed'),
+    ('would_rotate', 'would be rotated'),
+    ('would_create+export', 'would be created and exported'),
+    ('would_export', 'would be exported'),
+    ('would_wrap', 'would be wrapped'),
 )
 TABLE_COLUMNS = ('alias', 'spec', 'action', 'state', 'verified', 'expiry', 'key id')
 NONE = '-'
@@ -52,7 +63,7 @@ def totals_line(results):
     for result in results:
         counts[result.get('action')] = counts.get(result.get('action'), 0) + 1
     parts = ['%d %s' % (counts.get(action, 0), words) for action, words in TOTALS]
-    parts += ['%d %s' % (counts[action], words) for action, words in CHECK_MODE_TOTALS if counts.get(action)]
+    parts += ['%d %s' % (counts[action], words) for action, words in OCCASIONAL_TOTALS if counts.get(action)]
     return '%d key%s: %s' % (len(results), '' if len(results) == 1 else 's', ', '.join(parts))
 
 

@@ -179,7 +179,8 @@ options:
     type: path
   wrapped_path:
     description:
-      - The wrapped bundle; written by O(phase=wrap) (mode 0600), read by O(phase=import).
+      - The wrapped bundle; written by O(phase=wrap) (mode 0600), read by O(phase=import). Its
+        directory must exist.
       - It holds material wrapped for KMS (useless without the KMS private wrapping key) and
         check values, never plaintext material.
     type: path
@@ -188,6 +189,7 @@ options:
       - Write an evidence report of this run here (JSON), and its Markdown rendering next to it
         (C(.json) replaced by C(.md)), for O(phase=all) and O(phase=import). The other phases import
         nothing and ignore it, so that one set of options serves every phase.
+      - Its directory must exist; when it does not, the run fails before it changes anything.
       - One record per key - alias, key ID, key spec, action, wrapping algorithm, phase times
         (UTC), material expiry, check value, collection version, user and host. Never material,
         tokens or credentials. Not written in check mode.
@@ -429,7 +431,6 @@ report_path:
 
 from ansible_collections.dew.kms.plugins.module_utils._batch import Batch
 from ansible_collections.dew.kms.plugins.module_utils._common import WAIT_ARGSPEC, KmsModule
-from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
 from ansible_collections.dew.kms.plugins.module_utils._phases import PHASES
 from ansible_collections.dew.kms.plugins.module_utils._wrap import (
     ASYMMETRIC_KEY_SPECS,

@@ -211,9 +211,10 @@ def run(kms):
         # a service that lists keys without key_spec, key_usage or origin (OTC): the keys
         # returned, and only those, are read in full
         keys = [_keys.complete_key(kms.client, key) for key in _keys.list_keys(kms.client, **filters)]
+    now = kms.now()  # KMS's clock, which expires the material
     for key in keys:
         key.update(expiration_date=_keys.iso8601(key['expiration_time']),
-                   expires_in_days=expires_in_days(key['expiration_time']))
+                   expires_in_days=expires_in_days(key['expiration_time'], now))
     return {'changed': False, 'kms_keys': keys}
 
 

@@ -363,6 +363,36 @@ def test_no_canary_in_results_diffs_and_artifacts(session, runs):
     assert os.path.isfile(os.path.join(run_b.workdir, 'runner', 'artifacts', 'B', 'stdout'))
 
 
+def test_no_canary_in_the_ceremony_bundles_and_the_evidence_report(session, runs):
+    """The export bundle, the wrapped bundle and the report (JSON and Markdown) of a ceremony."""
+    from cryptography.hazmat.primitives import cmac, hashes, serialization
+    from cryptography.hazmat.primitives.ciphers import algorithms
+
+    mac = cmac.CMAC(algorithms.AES(session.secrets.aes))
+    mac.update(bytes(16))
+    kcv = binascii.hexlify(mac.finalize()[:3]).decode().upper()
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(session.secrets.ec.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    ec_sha256 = digest.finalize().hex()
+    for run in runs.values():
+        if run.check_mode or run.name == 'E':
+            continue
+        folder = os.path.join(run.out, 'ceremony')
+        assert sorted(os.listdir(folder)) == ['bundle.json', 'report.json', 'report.md', 'wrapped.json'], run.name
+        assert [r['action'] for r in run.registered('ceremony_results')] == ['imported', 'imported']
+        with open(os.path.join(folder, 'report.json')) as handle:
+            report = json.load(handle)
+        # the files are about the canary material: a leak of it would be in them
+        assert [record['check_value'] for record in report['keys']] == [kcv, ec_sha256], run.name
+        findings = scan_tree([folder], session.secrets.canaries)
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), encoding='utf-8') as handle:
+                text = handle.read()
+            findings.extend((name, what, 'pattern') for what, pattern in TOKEN_PATTERNS.items() if pattern.search(text))
+        assert not findings, 'secrets in the ceremony files of run %s:\n%s' % (run.name, _format(findings))
+
+
 def test_no_canary_in_the_emulator_log(session, runs):
     with open(session.emulator.log_path, 'rb') as handle:
         data = handle.read()

@@ -198,7 +198,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         reason = self.responses.get(response.status, ("",))[0]
         lines = ["HTTP/1.1 %d %s" % (response.status, reason),
                  "Server: " + self.server_version,
-                 "Date: " + self.date_time_string(),
+                 # the emulator clock, as a real service's Date is its own clock
+                 "Date: " + self.date_time_string(self.server.emulator.clock.now()),
                  "Content-Type: application/json;charset=UTF-8",
                  "Content-Length: %d" % len(payload),
                  "X-Request-Id: " + request_id]

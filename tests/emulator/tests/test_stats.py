@@ -1,5 +1,7 @@
 """Request counters: every request routed to an action counts, whatever its outcome."""
 
+from email.utils import parsedate_to_datetime
+
 import requests
 
 from conftest import assert_error
@@ -53,6 +55,9 @@ def test_clock_admin_call(fresh_emulator):
     after = emulator.advance_clock(3600)
     assert after["offset_seconds"] == 3600
     assert after["now"] - before["now"] >= 3600
+    # every answer's Date is the emulator clock, as a real service's Date is its own
+    date = requests.get(emulator.info["admin_url"] + "/stats").headers["Date"]
+    assert abs(parsedate_to_datetime(date).timestamp() - after["now"]) < 5
     url = emulator.info["admin_url"] + "/clock"
     for body in ({"advance_seconds": -1}, {"advance_seconds": "x"}, {}):
         assert_error(requests.post(url, json=body), 400, "KMS.0308")

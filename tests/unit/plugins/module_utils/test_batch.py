@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import base64
 import os
+import time
 
 import pytest
 
@@ -52,6 +53,9 @@ class FakeKm:
 
     def warn(self, msg):
         self.warnings.append(msg)
+
+    def now(self):
+        return time.time()
 
 
 def test_repeated_aliases_and_ids_fail_the_later_entries():

@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 import socket
+import time
 
 import pytest
 import requests
@@ -143,6 +144,24 @@ def test_retry_after_parsing():
     assert _client._retry_after_seconds('Wed, 21 Oct 2015 07:28:00 GMT') == 0.0  # in the past
     assert _client._retry_after_seconds('soon') is None
     assert _client._retry_after_seconds(None) is None
+
+
+@responses.activate
+def test_now_is_the_kms_clock_of_the_latest_answer(make_client):
+    from email.utils import formatdate
+    ahead = time.time() + 15 * 86400
+    responses.add(responses.POST, DESCRIBE, json=KEY_INFO)  # no Date: our clock
+    responses.add(responses.POST, DESCRIBE, json=KEY_INFO, headers={'Date': formatdate(ahead, usegmt=True)})
+    responses.add(responses.POST, DESCRIBE, json=KEY_INFO, headers={'Date': 'not a date'})
+    client = make_client(auth_token='T', project_id=PROJECT_ID)
+
+    assert abs(client.now() - time.time()) < 2  # before any answer
+    client.call('describe-key', {'key_id': KEY_ID})
+    assert abs(client.now() - time.time()) < 2
+    client.call('describe-key', {'key_id': KEY_ID})
+    assert abs(client.now() - ahead) < 2
+    client.call('describe-key', {'key_id': KEY_ID})  # an unreadable Date keeps what was known
+    assert abs(client.now() - ahead) < 2
 
 
 @responses.activate

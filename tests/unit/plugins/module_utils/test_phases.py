@@ -57,6 +57,10 @@ class NoClientKm:
     def warn(self, msg):
         self.warnings.append(msg)
 
+    def now(self):
+        """KMS's clock (KmsModule.now); a test moves it by replacing this."""
+        return time.time()
+
 
 def export_bundle(tmp_path, key_id=AES_ID, alias='app-data', expires=None):
     params = {'public_key': WRAPPING_PUBLIC, 'import_token': base64.b64encode(os.urandom(900)).decode('ascii'),
@@ -83,6 +87,11 @@ def reference_kcv(material):
     (dict(phase='all', expiry_warning_days=-1), 'expiry_warning_days must be 0'),
     (dict(phase='all', keys=[key_params(alias='a')]), 'keys[0] has neither key_material nor key_material_path'),
     (dict(phase='wrap', bundle_path='/b', wrapped_path='/w', keys=[key_params(alias='a')]), 'phase=wrap needs the material'),
+    # a file a phase writes only after KMS changed: its directory must be there from the start
+    (dict(phase='all', report_path='/nonexistent/r.json'), 'report_path (/nonexistent/r.json) is in a directory'),
+    (dict(phase='import', wrapped_path='/w', report_path='/nonexistent/r.json'), 'report_path (/nonexistent/r.json)'),
+    (dict(phase='export', bundle_path='/nonexistent/b.json'), 'bundle_path (/nonexistent/b.json) is in a directory'),
+    (dict(phase='wrap', bundle_path='/b', wrapped_path='/nonexistent/w.json'), 'wrapped_path (/nonexistent/w.json)'),
 ])
 def test_bad_phase_options_are_refused_before_anything_runs(params, message):
     options = dict(keys=[], phase='all', expiry_warning_days=30)
@@ -288,6 +297,21 @@ def test_renewal_not_due_changes_nothing(monkeypatch):
     assert result['results'][0]['material_check'] == 'matched'
     assert result['results'][0]['expires_in_days'] in (59, 60)
     assert not [w for w in km.warnings if 'expires on' in w]
+
+
+def test_renewal_counts_days_on_the_kms_clock(monkeypatch):
+    # 60 days away on our clock, 20 on KMS's (the one that expires material): due for renewal
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))],
+                           'delete-imported-key-material': [{}],
+                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
+                           TAG_ACTION: [{}]})
+    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
+                                      expiration_time='4000000000')], renew_within_days=30)
+    km.now = lambda: time.time() + 40 * 86400
+    result = _batch.Batch(km).run()
+    assert result['results'][0]['action'] == 'renewed'
+    assert result['results'][0]['expires_in_days'] == (4000000000 - int(km.now())) // 86400
 
 
 @pytest.mark.parametrize('proof, message', [

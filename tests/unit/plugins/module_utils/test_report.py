@@ -6,8 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+import yaml
+
 from ansible_collections.dew.kms.plugins.module_utils import _report
-from ansible_collections.dew.kms.plugins.modules.kms_byok import ARGUMENT_SPEC
+from ansible_collections.dew.kms.plugins.modules.kms_byok import ARGUMENT_SPEC, RETURN
 
 KEY_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f'
 
@@ -53,6 +56,18 @@ def test_totals_line_names_check_mode_actions_only_when_they_occur():
     assert _report.totals_line(results) == (
         '2 keys: 0 created and imported, 0 imported, 0 unchanged, 0 failed, '
         '1 would be created and imported, 1 would be imported')
+
+
+def test_totals_line_counts_every_documented_action():
+    documented = yaml.safe_load(RETURN)['results']['contains']['action']['choices']
+    counted = [action for action, _words in _report.TOTALS + _report.OCCASIONAL_TOTALS]
+    assert sorted(documented) == sorted(counted)
+
+
+@pytest.mark.parametrize('action, words', [(action, words) for action, words in _report.OCCASIONAL_TOTALS])
+def test_totals_line_counts_renewal_rotation_and_phase_actions(action, words):
+    assert _report.totals_line([result(action=action), result(action='unchanged')]) == (
+        '2 keys: 0 created and imported, 0 imported, 1 unchanged, 0 failed, 1 %s' % words)
 
 
 def test_table_has_a_header_and_aligned_columns():
