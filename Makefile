@@ -76,17 +76,31 @@ tree: ## copy the checkout into a temporary ansible_collections/dew/kms tree (fo
 	$(call COPY_CHECKOUT,$(TREE))
 
 # ---------------------------------------------------------------------------- test suites
-# `make test` runs TEST_JOBS suites at a time, the longest first; --output-sync keeps each
-# suite's output in one piece. TEST_JOBS=1 runs them one after the other.
+# `make test` builds the virtual environments first, then runs TEST_JOBS suites at a time, the
+# longest first (so that no long suite starts last); --output-sync keeps each suite's output in one
+# piece. Every suite runs even when one fails (-k); the last lines name the failed suites and give
+# each suite's wall time. TEST_JOBS=1 runs them one after the other.
 TEST_JOBS ?= 2
-SUITES := integration-new integration-old sanity security-test reliability-test units-new units-old \
-	docs-examples live-test-emulator galaxy-importer emulator-test ceremony-test docs-lint docs awx-test bench-smoke \
-	lint build-check
+SUITES := integration-new integration-old security-test reliability-test sanity docs-examples units-new units-old \
+	live-test-emulator emulator-test galaxy-importer docs awx-test ceremony-test docs-lint bench-smoke \
+	build-check lint
+TEST_STATUS := $(BUILD_ROOT)/test-status
 
 .PHONY: test
 test: ## every test suite (what CI runs), TEST_JOBS (2) at a time
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(SUITES)
+	rm -rf $(TEST_STATUS) && mkdir -p $(TEST_STATUS)
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) venvs
+	@started=$$(date +%s); $(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target $(SUITES:%=suite-%); \
+	  status=$$?; echo "make test: suite wall times (s), $$(( $$(date +%s) - started )) s in all:"; \
+	  sort -k2 -n -r $(TEST_STATUS)/times | sed 's/^/  /'; \
+	  if [ $$status -ne 0 ]; then echo "make test: FAILED: $$(cd $(TEST_STATUS) && ls *.failed | sed 's/[.]failed$$//' | tr '\n' ' ')(each one's output is above)" >&2; exit 1; fi
 	@echo "make test: all suites passed"
+
+# one suite of `make test`: records its wall time, and its name when it fails
+suite-%:
+	@started=$$(date +%s); $(MAKE) --no-print-directory $* || failed=1; \
+	  echo "$* $$(( $$(date +%s) - started ))$${failed:+ FAILED}" >> $(TEST_STATUS)/times; \
+	  if [ -n "$$failed" ]; then touch $(TEST_STATUS)/$*.failed; echo "make test: $* FAILED" >&2; exit 1; fi
 
 .PHONY: sanity
 # The modules claim Python 3.9+: one more ansible-test run compiles them on every version from
