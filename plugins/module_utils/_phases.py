@@ -74,8 +74,8 @@ def check_options(params):
     for option in PATHS_WRITTEN[phase]:
         path = params.get(option)
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise KmsInputError('%s (%s) is in a directory that does not exist: create the directory first, '
-                                'so that the file can be written once KMS has changed.' % (option, path))
+            raise KmsInputError('%s (%s) is in a directory that does not exist: create the directory first. '
+                                'Nothing was changed.' % (option, path))
     for option, meaning in (('expiry_warning_days', 'no warning'), ('renew_within_days', 'no renewal')):
         if (params.get(option) or 0) < 0:
             raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
