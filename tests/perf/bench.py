@@ -228,7 +228,7 @@ class Bench:
             keys = self.make_keys(emu, n, '%s-%d' % (scenario.lower(), rep))
             rec = self.measure(scenario, emu, keys)
             emu.check_imported([k['key_id'] for k in keys])
-            rec.update(scenario=scenario, n=n, latency_ms=latency, rep=rep)
+            rec.update(scenario=scenario, n=n, latency_ms=latency, rep=rep, cloud=emu.info.get('cloud'))
             if scenario.startswith('A') and rep < self.args.rerun_reps:
                 again = self.measure(scenario, emu, keys)
                 rec['rerun'] = again
