@@ -313,8 +313,8 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
     if done is not None:
         if done[0]:
             return done
-        return False, key, dict(key, material_check=check_held_material(client, key, material, warn, raced,
-                                                                         recorded))
+        check = check_held_material(client, key, material, warn, raced, recorded)
+        return False, key, dict(key, material_check=check)
     key_id = key['key_id']
 
     def prepare():

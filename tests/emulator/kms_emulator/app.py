@@ -24,8 +24,8 @@ TAG_PATHS = (
 INSTANCES_PATH = re.compile(r"^/v1\.0/([^/]*)/kms/resource_instances/action$")
 INSTANCES_ACTION = "list-kms-by-tags"
 # actions reached by their own paths only, never as .../kms/<action>
-PATH_ONLY_ACTIONS = frozenset([INSTANCES_ACTION] + [name for _pattern, actions in TAG_PATHS
-                                                   for name in actions.values()])
+PATH_ONLY_ACTIONS = frozenset(
+    [INSTANCES_ACTION] + [name for _pattern, actions in TAG_PATHS for name in actions.values()])
 PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 Route = collections.namedtuple("Route", "name kind methods handler")

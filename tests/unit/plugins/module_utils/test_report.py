@@ -64,7 +64,7 @@ def test_totals_line_counts_every_documented_action():
     assert sorted(documented) == sorted(counted)
 
 
-@pytest.mark.parametrize('action, words', [(action, words) for action, words in _report.OCCASIONAL_TOTALS])
+@pytest.mark.parametrize('action, words', list(_report.OCCASIONAL_TOTALS))
 def test_totals_line_counts_renewal_rotation_and_phase_actions(action, words):
     assert _report.totals_line([result(action=action), result(action='unchanged')]) == (
         '2 keys: 0 created and imported, 0 imported, 1 unchanged, 0 failed, 1 %s' % words)
