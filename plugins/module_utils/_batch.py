@@ -43,6 +43,11 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     material_from_options,
     warn_weak_algorithm,
 )
+from ansible_collections.dew.kms.plugins.module_utils._material_check import (
+    holds_recorded_material,
+    needs_check_value,
+    recorded_check_values,
+)
 from ansible_collections.dew.kms.plugins.module_utils._regions import check_wrapping_algorithm
 from ansible_collections.dew.kms.plugins.module_utils._phases import check_options, finish, handle_held_material, run_phase
 
@@ -131,6 +136,7 @@ class Batch:
         self.phase = params['phase']
         self.entries = [Entry(index, key) for index, key in enumerate(params['keys'])]
         self.quota_reached = False  # set once create-key answered KMS.1105: create no more keys
+        self.check_values = None    # {key_id: recorded check value}, read once (read_check_values)
 
     def run(self):
         if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
@@ -147,6 +153,7 @@ class Batch:
         for entry in self.entries:
             if entry.error is not None:
                 self.done(entry)
+        self.read_check_values()
         self.parallel(self.process, self.live(), report=True)
         return self.outcome()
 
@@ -239,6 +246,17 @@ class Batch:
                                request_id=error.request_id)
             raise
 
+    def read_check_values(self):
+        """The recorded check values of all keys in one query, when an entry needs one (AES
+        material for a key that holds material); failing that, each such key is asked alone."""
+        if any(needs_check_value(entry.key, entry.material) for entry in self.live()):
+            self.check_values = recorded_check_values(self.km.client)
+
+    def recorded_for(self, entry):
+        """The check values read for the batch, None (ask KMS) for a key another run created:
+        its record may be younger than the batch's."""
+        return None if entry.raced else self.check_values
+
     # ------------------------------------------------------------------------- 3. per key chain
 
     def require_create_missing(self, entry):
@@ -260,8 +278,8 @@ class Batch:
             if created:
                 # should the import fail now, the result still says that a key was created
                 entry.result = result_of(entry, key, 'failed', True)
-        # a listed key may lack key_spec (OTC lists); a new one is pending activation for a moment
-        key = wait_until_usable(self.km.client, complete_key(self.km.client, key), self.km.wait_timeout)
+        # a new key is pending activation for a moment
+        key = wait_until_usable(self.km.client, self.complete(entry, key), self.km.wait_timeout)
         if key['key_spec'] != entry.key_spec:
             raise KmsInputError('Key %s (%s) has key_spec %s in KMS, but key_spec is %s here: give the '
                                 'key\'s key_spec and material of that kind.'
@@ -271,12 +289,19 @@ class Batch:
             return
         self.import_into(entry, key, created)
 
+    def complete(self, entry, key):
+        """A listed key may lack key_spec (OTC lists none): described, unless its recorded check
+        value proves that it holds the entry's AES material, which only an AES_256 key can."""
+        if not key.get('key_spec') and holds_recorded_material(key, entry.material, self.recorded_for(entry)):
+            return dict(key, key_spec=entry.material.key_spec)
+        return complete_key(self.km.client, key)
+
     def import_into(self, entry, key, created):
         """Import the entry's material into its key, then verify it when asked to."""
         changed, before, after = import_material(
             self.km.client, key, entry.material, wrapping_algorithm=self.wrapping_algorithm,
             expiration_time=entry.expiration_time, check_mode=self.check_mode, warn=self.warn_for(entry),
-            raced=entry.raced)
+            raced=entry.raced, recorded=self.recorded_for(entry))
         entry.before = None if created else before
         if not changed:
             entry.result = result_of(entry, after, 'unchanged', False)

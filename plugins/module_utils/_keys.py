@@ -22,6 +22,7 @@ import re
 import time
 import weakref
 
+from ansible_collections.dew.kms.plugins.module_utils._regions import lists_by_key_spec
 from ansible_collections.dew.kms.plugins.module_utils._errors import (
     KmsConnectionError,
     KmsError,
@@ -67,7 +68,8 @@ WRONG_STATE_CODES = ('KMS.1301', 'KMS.1201', 'KMS.0310', 'KMS.2701')
 
 # list-keys fields a list entry may lack (OTC lists none of them): describe-key has them
 LIST_ENTRY_GAPS = ('key_spec', 'key_usage', 'origin')
-# clients of services that refused list-keys' key_spec field: list without it from then on
+# clients of an unknown cloud whose service refused list-keys' key_spec field: list without it
+# from then on
 _KEY_SPEC_REFUSED = weakref.WeakSet()
 _INVALID_PARAMETER_CODES = ('KMS.0308',)
 
@@ -385,33 +387,41 @@ def key_matches(key, key_state=None, key_spec=None, origin=None, alias_pattern=N
 
 
 def _sends_key_spec(client):
-    """False once this client's service refused list-keys' key_spec field."""
-    return client not in _KEY_SPEC_REFUSED
+    """Whether list-keys gets key_spec: as the known cloud defines it; on an unknown cloud until
+    its service refused the field once."""
+    config = getattr(client, 'config', None)
+    documented = lists_by_key_spec(getattr(config, 'cloud_provider', None))
+    return documented if documented is not None else client not in _KEY_SPEC_REFUSED
+
+
+def _may_refuse_key_spec(client):
+    """Only a service of an unknown cloud is asked again without key_spec after refusing it."""
+    config = getattr(client, 'config', None)
+    return lists_by_key_spec(getattr(config, 'cloud_provider', None)) is None
+
+
+def _without_key_spec(body):
+    return dict((name, value) for name, value in body.items() if name != 'key_spec')
 
 
 def _list_page(client, body):
-    """One list-keys page. Should the service refuse the key_spec field (OTC does not define
-    it), the page is asked again without it, and this client never sends it again."""
-    if 'key_spec' in body and not _sends_key_spec(client):
-        body = dict((name, value) for name, value in body.items() if name != 'key_spec')
+    """One list-keys page, with key_spec only where the cloud takes it. Should the service of an
+    unknown cloud refuse the field, the page is asked again without it, and this client never
+    sends it again."""
+    if not _sends_key_spec(client):
+        body = _without_key_spec(body)
     try:
         return client.call('list-keys', body)
     except KmsError as err:
-        if 'key_spec' not in body or not _refuses_key_spec(client, err):
+        if 'key_spec' not in body or not _may_refuse_key_spec(client) or not _refuses_key_spec(err):
             raise
-    page = client.call('list-keys', dict((name, value) for name, value in body.items() if name != 'key_spec'))
+    page = client.call('list-keys', _without_key_spec(body))
     _KEY_SPEC_REFUSED.add(client)  # only once the listing worked without it
     return page
 
 
-def _refuses_key_spec(client, err):
-    """True for the invalid-parameter answer of a service that does not define key_spec.
-
-    Huawei Cloud documents the field (and filters to AES_256 without it): never dropped there.
-    """
-    config = getattr(client, 'config', None)
-    if getattr(config, 'cloud_provider', None) == 'huaweicloud':
-        return False
+def _refuses_key_spec(err):
+    """True for the invalid-parameter answer of a service that does not define key_spec."""
     return err.status == 400 and (err.error_code in _INVALID_PARAMETER_CODES
                                   or 'key_spec' in (err.error_msg or ''))
 

@@ -290,7 +290,7 @@ def _send_import(client, key, expiration_time, send, prepare=None, attempts=None
 
 
 def import_material(client, key, material, wrapping_algorithm, expiration_time=None,
-                    check_mode=False, warn=None, raced=False):
+                    check_mode=False, warn=None, raced=False, recorded=None):
     """Import a ``Material`` into a described key, wrapping it in-process.
 
     ``key``: normalised key (from describe_key). ``expiration_time``: epoch seconds (validated)
@@ -301,7 +301,9 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
     A key that holds material already is compared with ``material`` (``_material_check``): other
     material fails it, also when another run imported it meanwhile (KMS.0310, or ``raced``: the
     caller found the key created by another run; then no record is no proof either).
-    Calls: 1 when the material is already there (get-publickey or the key's tags), 2 for a first
+    ``recorded``: check values a batch read for all its keys (``_material_check``), or None.
+    Calls: 1 when the material is already there (get-publickey or the key's tags; none for AES
+    material with ``recorded``), 2 for a first
     import (plus the check value tag of AES material).
     Returns ``(changed, before, after)`` normalised keys; ``after`` is predicted, not re-read, and
     has ``material_check`` (None in check mode when an import is due).
@@ -311,7 +313,8 @@ def import_material(client, key, material, wrapping_algorithm, expiration_time=N
     if done is not None:
         if done[0]:
             return done
-        return False, key, dict(key, material_check=check_held_material(client, key, material, warn, raced))
+        check = check_held_material(client, key, material, warn, raced, recorded)
+        return False, key, dict(key, material_check=check)
     key_id = key['key_id']
 
     def prepare():

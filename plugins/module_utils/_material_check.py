@@ -8,7 +8,9 @@ KMS never tells which material a key holds. For RSA/EC keys the public key tells
 (get-publickey against the public half of the given private key). For AES-256 keys the
 collection records the key check value (``_check_values.kcv``, 24 bits of a CMAC: no help in
 finding the key) as the key tag ``dew-kms-kcv`` when it imports, and compares it on later
-runs; a key without that tag has no record, and nothing is guessed.
+runs; a key without that tag has no record, and nothing is guessed. A batch reads the recorded
+values of all its keys at once (``recorded_check_values``, the documented query of keys by tag)
+instead of one tag query per key.
 Private module: the interface may change between releases. See docs/dev/architecture.md.
 """
 
@@ -24,6 +26,10 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import failure_summa
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 
 KCV_TAG = 'dew-kms-kcv'
+# key states in which a key holds material (enabled, disabled)
+HOLDS_MATERIAL = ('2', '3')
+# keys per page of the query of keys by tag (the references allow 1-1000)
+TAGGED_PAGE_SIZE = 1000
 
 # the values of material_check in results
 IMPORTED = 'imported'                       # this run imported the material
@@ -47,6 +53,71 @@ def key_tags(client, key_id):
     return dict((tag.get('key'), tag.get('value')) for tag in tags)
 
 
+def recorded_check_values(client, page_size=TAGGED_PAGE_SIZE):
+    """{key_id: recorded check value} of every key of the project with the tag, read through the
+    query of keys by tag (POST .../kms/resource_instances/action, paged by offset); a key missing
+    there has no record. None when the service refuses or fails the query, or answers in a form
+    not understood: callers then read the tags of each key (``key_tags``), as without it."""
+    values, offset = {}, 0
+    body = {'action': 'filter', 'tags': [{'key': KCV_TAG, 'values': []}], 'limit': str(page_size)}
+    while True:
+        try:
+            answer = client.call('resource_instances/action', dict(body, offset=str(offset)))
+        except KmsError:
+            return None
+        resources = answer.get('resources')
+        if not isinstance(resources, list):
+            return None
+        for resource in resources:
+            found = _tagged_check_value(resource)
+            if found is None:
+                return None
+            key_id, value = found
+            if value:
+                values[key_id] = value
+        offset += len(resources)
+        total = _count(answer.get('total_count'))
+        last_page = offset >= total if total is not None else len(resources) < page_size
+        if not resources or last_page:
+            return values
+
+
+def _tagged_check_value(resource):
+    """(key_id, check value or '') of one answered key, or None for a form not understood."""
+    if not isinstance(resource, dict) or not isinstance(resource.get('resource_id'), str):
+        return None
+    tags = resource.get('tags')
+    if not isinstance(tags, list) or not all(isinstance(tag, dict) for tag in tags):
+        return None
+    value = dict((tag.get('key'), tag.get('value')) for tag in tags).get(KCV_TAG)
+    return resource['resource_id'], value if isinstance(value, str) else ''
+
+
+def _count(value):
+    """total_count as an int (documented as an integer, shown as a string in an example)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def needs_check_value(key, material):
+    """True when the material ``key`` holds is proven by a recorded check value: AES material
+    for a key found holding material. A batch reads the records when any entry needs one."""
+    return material.private_key is None and key is not None and key['key_state'] in HOLDS_MATERIAL
+
+
+def holds_recorded_material(key, material, recorded):
+    """True when the records read for a batch prove that ``key`` holds this AES material: it holds
+    material, is external, and its recorded check value is the material's. Such a key needs no
+    describe-key for its key_spec: the value is recorded only after an import into an AES_256 key,
+    and only someone holding this material can compute it."""
+    if recorded is None or not needs_check_value(key, material) or key.get('origin') != 'external':
+        return False
+    value = recorded.get(key['key_id'])
+    return isinstance(value, str) and value.upper() == kcv(material.symmetric, material.field)
+
+
 def record_check_value(client, key_id, material, warn):
     """Record the check value of AES material as a key tag; a failure only warns (the import
     stands). Creating the same tag again changes nothing, so the call may be repeated."""
@@ -66,11 +137,13 @@ def record_kcv(client, key_id, check_value, warn):
              'the material.' % (key_id, KCV_TAG, _why(error)))
 
 
-def check_held_material(client, key, material, warn, raced=False):
+def check_held_material(client, key, material, warn, raced=False, recorded=None):
     """``material_check`` of a key that already holds material, or MaterialMismatchError.
 
     ``raced``: the material arrived while this run was about to import (another run on the same
     key); then an AES key without a record fails too, since no one can tell whose material won.
+    ``recorded``: the check values read for a batch (``recorded_check_values``), or None to read
+    this key's tags.
     """
     key_id = key['key_id']
     if material.private_key is not None:
@@ -81,7 +154,7 @@ def check_held_material(client, key, material, warn, raced=False):
                 'the private key this key was made with, or import this one into a new key.'
                 % (key_id, material.field))
         return PUBLIC_KEY_MATCHED
-    recorded = _recorded_check_value(client, key_id, warn)
+    recorded = _recorded_check_value(client, key_id, warn, recorded)
     if recorded is None:
         if raced:
             raise MaterialMismatchError(
@@ -99,13 +172,14 @@ def check_held_material(client, key, material, warn, raced=False):
     return MATCHED
 
 
-def material_matches(client, key, material, warn):
+def material_matches(client, key, material, warn, recorded=None):
     """True when KMS provably holds ``material`` in ``key``, False when it provably holds other
     material, None when there is no record to compare with (an AES key without the tag, or tags
-    that cannot be read: a warning says so). The same proofs as ``check_held_material``."""
+    that cannot be read: a warning says so). The same proofs (and ``recorded``) as
+    ``check_held_material``."""
     if material.private_key is not None:
         return _public_key_matches(client, key['key_id'], material)
-    recorded = _recorded_check_value(client, key['key_id'], warn)
+    recorded = _recorded_check_value(client, key['key_id'], warn, recorded)
     if recorded is None:
         return None
     return recorded.upper() == kcv(material.symmetric, material.field)
@@ -121,8 +195,12 @@ def _public_key_matches(client, key_id, material):
     return remote == base64.b64encode(_wrap.public_key_der_of(material.private_key)).decode('ascii')
 
 
-def _recorded_check_value(client, key_id, warn):
-    """The recorded check value, or None (no tag, or tags cannot be read: a warning says so)."""
+def _recorded_check_value(client, key_id, warn, recorded=None):
+    """The recorded check value, or None (no tag, or tags cannot be read: a warning says so);
+    from ``recorded`` when the batch read them, else from the key's tags."""
+    if recorded is not None:
+        value = recorded.get(key_id)
+        return value if isinstance(value, str) and value else None
     try:
         value = key_tags(client, key_id).get(KCV_TAG)
     except KmsError as error:

@@ -375,7 +375,8 @@ def handle_held_material(batch, entry, key):
     renew_due = bool(renew_days) and days is not None and days < renew_days
     if not rotate and not renew_due:
         return False
-    matches = material_matches(batch.km.client, key, entry.material, batch.warn_for(entry))
+    matches = material_matches(batch.km.client, key, entry.material, batch.warn_for(entry),
+                               batch.recorded_for(entry))
     if matches is None:
         raise KmsInputError(
             'Key %s (%s) keeps its material: the material given cannot be proven to be the one KMS holds '

@@ -2,7 +2,8 @@
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The regions and wrapping algorithms of the two clouds: the one table, and lookups on it.
+"""The regions, wrapping algorithms and list-keys fields of the two clouds: the one table, and
+lookups on it.
 
 Private module: the interface may change between releases. Nothing here makes a network call;
 every check runs before the first request.
@@ -149,3 +150,15 @@ def check_wrapping_algorithm(provider, algorithm, field='wrapping_algorithm'):
                             % (field, algorithm, CLOUD_NAMES.get(provider, 'this cloud'),
                                ' or '.join(usable)))
     return algorithm
+
+
+# list-keys' key_spec field. Huawei Cloud defines it and lists only AES_256 keys without it
+# (SDK ListKeysRequestBody); OTC defines limit, marker, key_state and sequence only
+# (opentelekomcloud-docs/key-management-service, api-ref querying_the_list_of_cmks.rst).
+_LISTS_BY_KEY_SPEC = {HUAWEICLOUD: True, OTC: False}
+
+
+def lists_by_key_spec(provider):
+    """True when ``provider``'s list-keys takes key_spec, False when it does not define it,
+    None for an unknown cloud (custom endpoints): the caller tries it and falls back."""
+    return _LISTS_BY_KEY_SPEC.get(provider)

@@ -227,9 +227,11 @@ attributes:
 notes:
   - "Calls per key - one key listing for all aliases (one call per 100 keys in the project), then
     for a key waiting for its material C(get-parameters-for-import) and C(import-key-material),
-    plus C(create-key) for a key that is created. Verification adds C(describe-key) and either
-    C(encrypt-data) and C(decrypt-data) or C(get-publickey). A key that already holds its
-    material costs no call beyond the listing."
+    plus the check value tag for AES material, C(describe-key) on Open Telekom Cloud (its listing
+    shows no key_spec), and C(create-key) for a key that is created. Verification adds
+    C(describe-key) and either C(encrypt-data) and C(decrypt-data) or C(get-publickey). A key
+    that already holds its material is compared with it: AES keys through one query of the
+    recorded check values of all keys for the whole run, RSA and EC keys by their public key."
   - "When C(create-key) or C(import-key-material) fails unclearly (a 5xx answer, or a connection
     lost after the request was sent), the module reads the key state before it acts again - it
     looks the alias up, or describes the key. A key that exists or holds its material is used as

@@ -42,11 +42,13 @@ class Emulator(EmulatorProcess):
     key quota)."""
 
     def __init__(self, python, workdir, seed_state=None, latency_ms=0, exit_after=3600,
-                 profile_out=None, state_file=None):
+                 profile_out=None, state_file=None, cloud=None):
         own_state = state_file or os.path.join(workdir, 'emulator-%d.sqlite' % time.monotonic_ns())
         if seed_state and os.path.exists(seed_state) and not state_file:
             shutil.copyfile(seed_state, own_state)
         args = ['--latency-ms', latency_ms] if latency_ms else []
+        if cloud:
+            args += ['--cloud', cloud]
         # py-spy cannot attach to a running interpreter here, so it starts the emulator
         wrapper = [os.path.join(os.path.dirname(python), 'py-spy'), 'record', '--rate', '200',
                    '--format', 'raw', '--output', profile_out, '--'] if profile_out else []
@@ -170,10 +172,10 @@ def iam_url(endpoint, path):
     return endpoint + '/' + path
 
 
-def make_seed_state(python, workdir, pool_timeout=300):
+def make_seed_state(python, workdir, pool_timeout=300, cloud=None):
     """Start an emulator on a fresh state file, wait until it is idle (its wrapping key pool
     generated), stop it and return the state file to copy for every measured emulator."""
-    emu = Emulator(python, workdir)
+    emu = Emulator(python, workdir, cloud=cloud)
     emu.start()
     try:
         emu.wait_idle(quiet_for=1.5, timeout=pool_timeout)

@@ -17,6 +17,12 @@ LABELS = collections.OrderedDict([
 COLORS = {'A-off': '#1f77b4', 'A-on': '#2ca02c', 'B': '#d62728', 'C': '#7f7f7f'}
 GOAL_N = 100
 GOAL_LATENCY = 20
+LIST_PAGE_SIZE = 100   # keys per list-keys page of the collection
+# The fewest KMS calls per key of a first run without verification (AES keys that exist):
+# get-parameters-for-import, import-key-material and the check-value tag of the AES material;
+# on OTC also describe-key, as its list-keys entries carry no key_spec. Plus the listing.
+FIRST_RUN_CALLS_PER_KEY = {'otc': 4, 'huaweicloud': 3}
+DEFAULT_CLOUD = 'otc'  # the emulator's default profile
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -28,7 +34,7 @@ def cells(results):
         groups.setdefault((r['scenario'], r['n'], r['latency_ms']), []).append(r)
     out = {}
     for key, runs in groups.items():
-        agg = {'runs': len(runs)}
+        agg = {'runs': len(runs), 'cloud': runs[0].get('cloud') or DEFAULT_CLOUD}
         for field in ('wall', 'per_key', 'kms_calls_per_key', 'tree_peak_kib', 'maxrss_kib',
                       'emu_cpu', 'foreign_cpu_share'):
             agg[field] = median([r.get(field, 0.0) for r in runs])
@@ -46,6 +52,22 @@ def cells(results):
             }
         out[key] = agg
     return out
+
+
+def listing_calls(n):
+    """list-keys calls of one role run over n keys (a project holding just them)."""
+    return -(-n // LIST_PAGE_SIZE)
+
+
+def first_run_goal(n, cloud):
+    """Most KMS calls per key of a first run without verification."""
+    return FIRST_RUN_CALLS_PER_KEY[cloud] + listing_calls(n) / float(n)
+
+
+def second_run_goal(n):
+    """Most KMS calls per key of a second run: no call per key, only the listing and one query
+    of the recorded check values (keys by tag)."""
+    return (listing_calls(n) + 1) / float(n)
 
 
 def _ratio(a, b):
@@ -93,24 +115,31 @@ def goals(data):
         if not mine:
             continue
         worst = max(x[2]['kms_calls_per_key'] for x in mine)
+        # every cell against its own goal (the listing costs more per key at small N)
+        over = max(x[2]['kms_calls_per_key'] - first_run_goal(x[0], x[2]['cloud']) for x in mine)
         # the figure at the largest N (N=100 in the full run), lowest latency
         top_n = max(x[0] for x in mine)
         first_at_top = [x for x in mine if x[0] == top_n][0]
         n_at, at = first_at_top[0], first_at_top[2]
         which = 'off' if variant == 'A-off' else 'on'
-        lines.append((worst <= 3.0 if variant == 'A-off' else None,
+        goal = ('goal <= %d + list-keys pages/N per key on %s, %.2f here'
+                % (FIRST_RUN_CALLS_PER_KEY[at['cloud']], at['cloud'], first_run_goal(n_at, at['cloud'])))
+        lines.append((over <= 1e-9 if variant == 'A-off' else None,
                       'first run, verify %s: %.2f KMS calls per key at N=%d (worst over all cells '
                       '%.2f; %s)' % (which, at['kms_calls_per_key'], n_at, worst,
-                                     'goal <= 3' if variant == 'A-off' else 'no goal')))
+                                     goal if variant == 'A-off' else 'no goal')))
         reruns = [(x[0], x[2]['rerun']) for x in mine if x[2].get('rerun')]
         if reruns:
             worst2 = max(x[1]['kms_calls_per_key'] for x in reruns)
+            over2 = max(x[1]['kms_calls_per_key'] - second_run_goal(x[0]) for x in reruns)
             changed = max(x[1]['changed'] for x in reruns)
             n2, at2 = ([x for x in reruns if x[0] == top_n] or reruns)[-1]
-            lines.append(((worst2 <= 1.0 and changed == 0) if variant == 'A-off' else None,
+            lines.append(((over2 <= 1e-9 and changed == 0) if variant == 'A-off' else None,
                           'second run, verify %s: %.2f KMS calls per key at N=%d (worst %.2f), '
                           'changed=%d (%s)' % (which, at2['kms_calls_per_key'], n2, worst2, changed,
-                                               'goal <= 1 call per key and no change'
+                                               'goal: no call per key (list-keys pages + 1 check-value '
+                                               'query = %.2f per key here) and no change'
+                                               % second_run_goal(n2)
                                                if variant == 'A-off' else 'no goal')))
     tokens = sorted(set(t for k, v in c.items() if k[0].startswith('A') for t in v['iam_tokens']
                         + (v.get('rerun') or {}).get('iam_tokens', [])))

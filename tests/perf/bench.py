@@ -59,6 +59,8 @@ def parse_args(argv):
                         'error or missing import, never on timing')
     p.add_argument('--ns', default='1,10,50,100', help='key counts (default %(default)s)')
     p.add_argument('--latencies', default='0,20', help='emulator latency in ms (default %(default)s)')
+    p.add_argument('--cloud', choices=('otc', 'huaweicloud'), default=None,
+                   help="the emulator's cloud profile (default: the emulator's default)")
     p.add_argument('--scenarios', default=','.join(SCENARIOS), help='default %(default)s')
     p.add_argument('--reps', type=int, default=3, help='runs per cell (default %(default)s)')
     p.add_argument('--slow-reps', type=int, default=1,
@@ -115,7 +117,7 @@ class Bench:
         self.materials = os.path.join(self.workdir, 'materials')
         os.makedirs(self.materials)
         t0 = time.perf_counter()
-        self.seed = h.make_seed_state(self.python, self.workdir)
+        self.seed = h.make_seed_state(self.python, self.workdir, cloud=self.args.cloud)
         h.eprint('bench: emulator seed state ready in %.1fs' % (time.perf_counter() - t0))
         self.env = self._env()
 
@@ -136,7 +138,7 @@ class Bench:
 
     def new_emulator(self, latency_ms, profile_out=None, state_file=None):
         emu = h.Emulator(self.python, self.workdir, seed_state=self.seed, latency_ms=latency_ms,
-                         profile_out=profile_out, state_file=state_file)
+                         profile_out=profile_out, state_file=state_file, cloud=self.args.cloud)
         return emu.start()
 
     def make_keys(self, emu, n, tag):
@@ -155,7 +157,7 @@ class Bench:
     # ----------------------------------------------------------------- commands
     def _vars_file(self, emu, payload):
         path = os.path.join(self.workdir, 'vars-%s.json' % secrets.token_hex(4))
-        data = {k: emu.info[k] for k in ('kms_endpoint', 'iam_endpoint', 'project_id',
+        data = {k: emu.info[k] for k in ('kms_endpoint', 'iam_endpoint', 'project_id', 'region',
                                          'project_name', 'domain_name', 'username', 'password')}
         data.update(payload)
         with open(path, 'w') as f:
@@ -226,10 +228,9 @@ class Bench:
             keys = self.make_keys(emu, n, '%s-%d' % (scenario.lower(), rep))
             rec = self.measure(scenario, emu, keys)
             emu.check_imported([k['key_id'] for k in keys])
-            rec.update(scenario=scenario, n=n, latency_ms=latency, rep=rep)
+            rec.update(scenario=scenario, n=n, latency_ms=latency, rep=rep, cloud=emu.info.get('cloud'))
             if scenario.startswith('A') and rep < self.args.rerun_reps:
                 again = self.measure(scenario, emu, keys)
-                again.pop('per_action', None)
                 rec['rerun'] = again
             h.eprint('bench: %-22s %7.2fs  %6.3fs/key  %4.1f KMS calls/key  %d IAM token(s)%s'
                      % (label, rec['wall'], rec['per_key'], rec['kms_calls_per_key'],
@@ -348,7 +349,7 @@ class Bench:
             finally:
                 emu.stop()
             emu = h.Emulator(self.python, self.workdir, state_file=emu.state_file,
-                             profile_out=prof)
+                             profile_out=prof, cloud=self.args.cloud)
             try:
                 emu.start()
                 t0 = time.time()

@@ -29,6 +29,8 @@ ACTIONS = {
     "create-kms-tag": tags.create_kms_tag,
     "batch-create-kms-tags": tags.batch_create_kms_tags,
     "delete-kms-tag": tags.delete_kms_tag,
+    # query key instances by tag: POST .../kms/resource_instances/action, see app.INSTANCES_PATH
+    "list-kms-by-tags": tags.list_kms_by_tags,
 }
 # Every action is a POST with a JSON body except these.
 OTHER_METHODS = {"user-quotas": "GET", "show-kms-tags": "GET", "delete-kms-tag": "DELETE"}

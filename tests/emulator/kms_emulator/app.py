@@ -20,6 +20,12 @@ TAG_PATHS = (
     (re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)/tags/action$"), {"POST": "batch-create-kms-tags"}),
     (re.compile(r"^/v1\.0/([^/]*)/kms/([^/]+)/tags/([^/]+)$"), {"DELETE": "delete-kms-tag"}),
 )
+# query key instances by tag (SDK ListKmsByTags); the group is the project id
+INSTANCES_PATH = re.compile(r"^/v1\.0/([^/]*)/kms/resource_instances/action$")
+INSTANCES_ACTION = "list-kms-by-tags"
+# actions reached by their own paths only, never as .../kms/<action>
+PATH_ONLY_ACTIONS = frozenset(
+    [INSTANCES_ACTION] + [name for _pattern, actions in TAG_PATHS for name in actions.values()])
 PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 Route = collections.namedtuple("Route", "name kind methods handler")
@@ -81,8 +87,11 @@ def find_route(raw_path, method=None):
         methods, handler = admin.ROUTES[path]
         return Route(path, "admin", methods, handler)
     match = KMS_PATH.match(path)
-    if match and match.group(2) in ACTIONS:
+    if match and match.group(2) in ACTIONS and match.group(2) not in PATH_ONLY_ACTIONS:
         return _kms_route(match.group(2), match.group(1))
+    match = INSTANCES_PATH.match(path)
+    if match:
+        return _kms_route(INSTANCES_ACTION, match.group(1))
     for pattern, actions in TAG_PATHS:
         match = pattern.match(path)
         if match:

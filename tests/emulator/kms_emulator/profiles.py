@@ -39,6 +39,8 @@ _OTC_REQUEST_FIELDS = {
     "create-kms-tag": ("tag", "sequence"),
     "batch-create-kms-tags": ("tags", "action", "sequence"),
     "delete-kms-tag": ("sequence",),
+    # querying_cmk_instances.rst
+    "list-kms-by-tags": ("tags", "limit", "offset", "action", "matches", "sequence"),
 }
 
 # huaweicloudsdkkms 3.1.219, huaweicloudsdkkms/v2/model/*_request_body.py (openapi_types).
@@ -73,6 +75,8 @@ _HUAWEI_REQUEST_FIELDS = {
     "create-kms-tag": ("tag", "sequence"),
     "batch-create-kms-tags": ("tags", "action", "sequence"),
     "delete-kms-tag": ("sequence",),
+    # ListKmsByTagsRequestBody (limit, offset, action, tags, matches, sequence)
+    "list-kms-by-tags": ("limit", "offset", "action", "tags", "matches", "sequence"),
 }
 
 # describe-key: OTC "key_info" table of querying_the_information_about_a_cmk.rst;

@@ -443,6 +443,45 @@ def list_bodies():
     return [json.loads(call.request.body) for call in responses.calls if call.request.url == LIST]
 
 
+def unknown_cloud_client(make_client):
+    """A client of custom endpoints without a region or cloud_provider: its cloud is unknown."""
+    client = make_client(auth_token='T', project_id=PROJECT_ID, retries=0, region=None, kms_endpoint=KMS)
+    assert client.config.cloud_provider is None
+    return client
+
+
+@responses.activate
+def test_otc_is_listed_without_key_spec_from_the_first_call(make_client):
+    responses.add(responses.POST, LIST, json={'key_details': [OTC_ENTRY], 'next_marker': '1', 'truncated': 'true'})
+    responses.add(responses.POST, LIST, json=EMPTY_LIST)
+    client = client_for(make_client, 0)
+    assert client.config.cloud_provider == 'otc'
+
+    assert [key['key_id'] for key in _keys.list_keys(client)] == [KEY_ID]
+    assert list_bodies() == [{'limit': '100'}, {'limit': '100', 'marker': '1'}]
+
+
+@responses.activate
+def test_otc_refusing_a_listing_is_not_asked_again(make_client):
+    responses.add(responses.POST, LIST, status=400, json=REFUSED)
+    with pytest.raises(KmsError) as caught:
+        _keys.list_keys(client_for(make_client, 0))
+    assert caught.value.error_code == 'KMS.0308' and list_bodies() == [{'limit': '100'}]
+
+
+@responses.activate
+def test_otc_key_spec_filter_is_applied_locally(make_client):
+    rsa = dict(OTC_ENTRY, key_id='bbbbbbbb-0000-0000-0000-000000000000', key_alias='rsa')
+    responses.add(responses.POST, LIST, json={'key_details': [OTC_ENTRY, rsa], 'truncated': 'false'})
+    responses.add(responses.POST, DESCRIBE, json=key_info('2'))
+    responses.add(responses.POST, DESCRIBE, json={'key_info': dict(key_info('2')['key_info'], key_id=rsa['key_id'],
+                                                                   key_spec='RSA_2048', key_usage='SIGN_VERIFY')})
+
+    keys = _keys.list_keys(client_for(make_client, 0), key_spec='AES_256')
+
+    assert [key['key_id'] for key in keys] == [KEY_ID] and list_bodies() == [{'limit': '100'}]
+
+
 @responses.activate
 def test_key_spec_all_refused_is_dropped_once_for_the_life_of_the_client(make_client):
     page = {'key_details': [OTC_ENTRY], 'next_marker': '1', 'truncated': 'true', 'total': 2}
@@ -450,7 +489,7 @@ def test_key_spec_all_refused_is_dropped_once_for_the_life_of_the_client(make_cl
     responses.add(responses.POST, LIST, json=page)
     responses.add(responses.POST, LIST, json=dict(page, next_marker='', truncated='false'))
     responses.add(responses.POST, LIST, json=dict(page, next_marker='', truncated='false'))
-    client = client_for(make_client, 0)
+    client = unknown_cloud_client(make_client)
 
     assert len(_keys.list_keys(client)) == 2
     assert len(_keys.list_keys(client)) == 1
@@ -535,7 +574,7 @@ def test_invalid_parameter_that_is_not_about_key_spec_is_not_remembered(make_cli
     responses.add(responses.POST, LIST, status=400, json=REFUSED)
     responses.add(responses.POST, LIST, status=400, json=REFUSED)
     responses.add(responses.POST, LIST, json=EMPTY_LIST)
-    client = client_for(make_client, 0)
+    client = unknown_cloud_client(make_client)
 
     with pytest.raises(KmsError):
         _keys.list_keys(client)

@@ -18,7 +18,7 @@ import responses
 from ansible_collections.dew.kms.plugins.module_utils import _material, _material_check, _wrap
 from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
-from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, kms_url
+from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, PROJECT_ID, kms_url
 from ansible_collections.dew.kms.tests.unit.plugins.module_utils.test_material import FakeClient, key
 
 AES = os.urandom(32)
@@ -162,3 +162,102 @@ def test_weak_wrapping_keys_are_refused_before_anything_is_wrapped(bits):
 
 def test_a_2048_bit_wrapping_key_is_accepted():
     _wrap.check_wrapping_public_key(_spki_b64(2048))
+
+
+# ----------------------------------------------------------------- the check values of a batch
+
+TAGGED_URL = kms_url('resource_instances/action')
+OTHER_ID = 'aaaaaaaa-0000-4000-8000-000000000000'
+
+
+def tagged(*pairs, **extra):
+    resources = [{'resource_id': key_id, 'resource_name': 'a', 'resource_detail': {'key_id': key_id},
+                  'tags': [{'key': 'team', 'value': 'x'}] + ([{'key': 'dew-kms-kcv', 'value': value}] if value else [])}
+                 for key_id, value in pairs]
+    return dict({'resources': resources, 'total_count': len(resources)}, **extra)
+
+
+def tagged_bodies():
+    return [json.loads(call.request.body) for call in responses.calls if call.request.url == TAGGED_URL]
+
+
+def real_client(make_client):
+    return make_client(auth_token='T', project_id=PROJECT_ID, retries=0)
+
+
+@responses.activate
+def test_recorded_check_values_are_read_in_pages_by_offset(make_client):
+    responses.add(responses.POST, TAGGED_URL, json=tagged((KEY_ID, 'ABC123'), total_count='3'))
+    responses.add(responses.POST, TAGGED_URL, json=tagged((OTHER_ID, '00FF00'), ('bbbbbbbb-0000-4000-8000-000000000000', ''),
+                                                          total_count=3))
+
+    values = _material_check.recorded_check_values(real_client(make_client), page_size=1)
+
+    assert values == {KEY_ID: 'ABC123', OTHER_ID: '00FF00'}
+    filter_body = {'action': 'filter', 'tags': [{'key': 'dew-kms-kcv', 'values': []}], 'limit': '1'}
+    assert tagged_bodies() == [dict(filter_body, offset='0'), dict(filter_body, offset='1')]
+
+
+@responses.activate
+def test_recorded_check_values_without_a_total_stop_at_a_short_page(make_client):
+    responses.add(responses.POST, TAGGED_URL, json={'resources': tagged((KEY_ID, 'ABC123'))['resources']})
+    assert _material_check.recorded_check_values(real_client(make_client)) == {KEY_ID: 'ABC123'}
+    assert len(tagged_bodies()) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize('status, answer', [
+    (400, {'error': {'error_code': 'KMS.0308', 'error_msg': 'invalid parameter'}}),
+    (404, {'error_code': 'APIGW.0101', 'error_msg': 'The API does not exist'}),
+    (403, {'error': {'error_code': 'KMS.0303', 'error_msg': 'no permission'}}),
+    (200, {'resources': 'none'}),
+    (200, {'resources': [{'resource_id': KEY_ID, 'tags': 'x'}], 'total_count': 1}),
+])
+def test_recorded_check_values_refused_or_not_understood_are_none(make_client, status, answer):
+    responses.add(responses.POST, TAGGED_URL, status=status, json=answer)
+    assert _material_check.recorded_check_values(real_client(make_client)) is None
+
+
+@pytest.mark.parametrize('recorded, expected', [
+    ({KEY_ID: kcv(AES).lower()}, 'matched'),
+    ({OTHER_ID: kcv(AES)}, 'no record'),
+])
+def test_check_with_the_batch_records_makes_no_call(recorded, expected):
+    client = FakeClient()
+    assert _material_check.check_held_material(client, key('2'), aes(), [].append, recorded=recorded) == expected
+    assert _material_check.material_matches(client, key('2'), aes(), [].append, recorded) is (
+        True if expected == 'matched' else None)
+    assert client.calls == []
+
+
+def test_a_batch_record_of_other_material_is_a_mismatch():
+    with pytest.raises(_material_check.MaterialMismatchError):
+        _material_check.check_held_material(FakeClient(), key('2'), aes(), [].append, recorded={KEY_ID: '000000'})
+
+
+@pytest.mark.parametrize('state, origin, recorded, proven', [
+    ('2', 'external', {KEY_ID: kcv(AES)}, True),
+    ('3', 'external', {KEY_ID: kcv(AES).lower()}, True),
+    ('5', 'external', {KEY_ID: kcv(AES)}, False),    # no material (any more)
+    ('2', 'kms', {KEY_ID: kcv(AES)}, False),
+    ('2', 'external', {KEY_ID: '000000'}, False),
+    ('2', 'external', {}, False),
+    ('2', 'external', None, False),                  # the records could not be read
+])
+def test_holds_recorded_material(state, origin, recorded, proven):
+    listed = dict(key(state), origin=origin, key_spec=None)
+    assert _material_check.holds_recorded_material(listed, aes(), recorded) is proven
+
+
+def test_private_keys_need_no_check_value(ec_keys):
+    pem = ec_keys[0].private_bytes(_serialization().Encoding.PEM, _serialization().PrivateFormat.PKCS8,
+                                   _serialization().NoEncryption())
+    material = _material.load_material(pem, 'key_material_path')
+    assert not _material_check.needs_check_value(key('2'), material)
+    assert _material_check.needs_check_value(key('2'), aes()) and not _material_check.needs_check_value(key('5'), aes())
+    assert not _material_check.needs_check_value(None, aes())
+
+
+def _serialization():
+    from cryptography.hazmat.primitives import serialization
+    return serialization

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 
 from ansible_collections.dew.kms.plugins.module_utils import _batch, _ceremony, _evidence, _phases
-from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
+from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
 
 AES_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f'
 OTHER_ID = '1d0466b0-e727-4d9c-b35d-f84bb474a37f'
@@ -190,7 +190,8 @@ class Config:
 
 
 class FakeClient:
-    """Answers per action in order, recording (action, body) of every call."""
+    """Answers per action in order, recording (action, body) of every call; an exception in the
+    list is raised instead."""
 
     def __init__(self, **answers):
         self.answers = dict((action, list(items)) for action, items in answers.items())
@@ -203,7 +204,10 @@ class FakeClient:
 
     def call(self, action, body=None, key_id=None, idempotent=True, method='POST'):
         self.calls.append((action, body))
-        return self.answers[action].pop(0)
+        answer = self.answers[action].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def actions(self):
         return [action for action, _body in self.calls]
@@ -249,12 +253,16 @@ def import_params(key_id=AES_ID):
 
 
 TAG_ACTION = '%s/tags/action' % AES_ID
+TAGGED = 'resource_instances/action'
 TAG_QUERY = '%s/tags' % AES_ID
 
 
-def tag_answer(value=None):
-    tags = [{'key': 'dew-kms-kcv', 'value': value}] if value else []
-    return {'tags': tags + [{'key': 'team', 'value': 'x'}], 'existTagsNum': len(tags) + 1}
+def tagged_answer(value=None):
+    """The keys with the check value tag: this key when it has one."""
+    tags = [{'key': 'dew-kms-kcv', 'value': value}, {'key': 'team', 'value': 'x'}]
+    resources = [{'resource_id': AES_ID, 'resource_name': 'app-data', 'resource_detail': key_info(),
+                  'tags': tags}] if value else []
+    return {'resources': resources, 'total_count': len(resources)}
 
 
 def soon(days):
@@ -262,9 +270,9 @@ def soon(days):
 
 
 def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
     material = os.urandom(32)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAGGED: [tagged_answer()],
                            'delete-imported-key-material': [{}],
                            'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
                            TAG_ACTION: [{}]})
@@ -275,7 +283,7 @@ def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(m
     assert result['results'][0]['expiration_time'] == 4000000000
     assert result['results'][0]['material_check'] == 'imported'
     # the check value is recorded again with the new import
-    assert client.actions() == ['list-keys', 'delete-imported-key-material', 'get-parameters-for-import',
+    assert client.actions() == ['list-keys', TAGGED, 'delete-imported-key-material', 'get-parameters-for-import',
                                 'import-key-material', TAG_ACTION]
     recorded = {'key': 'dew-kms-kcv', 'value': reference_kcv(material)}
     assert client.calls[-1][1] == {'action': 'create', 'tags': [recorded]}
@@ -285,15 +293,15 @@ def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(m
 
 
 def test_renewal_not_due_changes_nothing(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
     material = os.urandom(32)
     client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))],
-                           TAG_QUERY: [tag_answer(reference_kcv(material))]})
+                           TAGGED: [tagged_answer(reference_kcv(material))]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
     result = _batch.Batch(km).run()
     # not due: the usual comparison of the held material, nothing deleted or imported
-    assert result['results'][0]['action'] == 'unchanged' and client.actions() == ['list-keys', TAG_QUERY]
+    assert result['results'][0]['action'] == 'unchanged' and client.actions() == ['list-keys', TAGGED]
     assert result['results'][0]['material_check'] == 'matched'
     assert result['results'][0]['expires_in_days'] in (59, 60)
     assert not [w for w in km.warnings if 'expires on' in w]
@@ -301,8 +309,8 @@ def test_renewal_not_due_changes_nothing(monkeypatch):
 
 def test_renewal_counts_days_on_the_kms_clock(monkeypatch):
     # 60 days away on our clock, 20 on KMS's (the one that expires material): due for renewal
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))],
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))], TAGGED: [tagged_answer()],
                            'delete-imported-key-material': [{}],
                            'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
                            TAG_ACTION: [{}]})
@@ -319,20 +327,20 @@ def test_renewal_counts_days_on_the_kms_clock(monkeypatch):
     (False, 'holds other material than the one given'),
 ])
 def test_renewal_without_proof_fails_and_keeps_the_material(monkeypatch, proof, message):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: proof)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: proof)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAGGED: [tagged_answer()]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
     with pytest.raises(_batch.BatchFailed) as error:
         _batch.Batch(km).run()
-    assert message in error.value.msg and client.actions() == ['list-keys']
+    assert message in error.value.msg and client.actions() == ['list-keys', TAGGED]
     assert [w for w in km.warnings if 'expires on' in w]  # and the expiry warning says it is due
 
 
 def test_renewal_of_an_aes_key_is_proven_by_its_recorded_check_value():
     material = os.urandom(32)
     client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
-                           TAG_QUERY: [tag_answer(reference_kcv(material).lower())],
+                           TAGGED: [tagged_answer(reference_kcv(material).lower())],
                            'delete-imported-key-material': [{}],
                            'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
                            TAG_ACTION: [{}]})
@@ -340,7 +348,7 @@ def test_renewal_of_an_aes_key_is_proven_by_its_recorded_check_value():
                                       expiration_time='4000000000')], renew_within_days=30)
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'renewed'
-    assert client.actions() == ['list-keys', TAG_QUERY, 'delete-imported-key-material', 'get-parameters-for-import',
+    assert client.actions() == ['list-keys', TAGGED, 'delete-imported-key-material', 'get-parameters-for-import',
                                 'import-key-material', TAG_ACTION]
 
 
@@ -349,22 +357,22 @@ def test_renewal_of_an_aes_key_is_proven_by_its_recorded_check_value():
     ('000000', 'holds other material than the one given'),
 ])
 def test_renewal_of_an_aes_key_without_a_matching_record_keeps_the_material(recorded, message):
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAG_QUERY: [tag_answer(recorded)]})
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAGGED: [tagged_answer(recorded)]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
     with pytest.raises(_batch.BatchFailed) as error:
         _batch.Batch(km).run()
-    assert message in error.value.msg and client.actions() == ['list-keys', TAG_QUERY]
+    assert message in error.value.msg and client.actions() == ['list-keys', TAGGED]
 
 
 def test_renewal_needs_a_later_expiration_time(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn: True)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))]})
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAGGED: [tagged_answer()]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
                   renew_within_days=30)
     with pytest.raises(_batch.BatchFailed) as error:
         _batch.Batch(km).run()
-    assert 'give a later expiration_time' in error.value.msg and client.actions() == ['list-keys']
+    assert 'give a later expiration_time' in error.value.msg and client.actions() == ['list-keys', TAGGED]
 
 
 def test_rotation_of_an_ec_key_holding_other_material():
@@ -400,6 +408,80 @@ def test_rotation_with_the_material_the_key_holds_changes_nothing():
     assert result['results'][0]['action'] == 'unchanged' and not result['changed']
     assert result['results'][0]['material_check'] == 'public key matched'
     assert client.actions() == ['list-keys', 'get-publickey']  # proven once
+
+
+# ------------------------------------------------------------------------------ recorded check values
+
+def otc_entry(key_id=AES_ID, alias='app-data', state='2'):
+    """A list-keys entry as OTC lists it: no key_spec, no key_usage."""
+    return dict((name, value) for name, value in key_info(key_id, alias, state=state).items()
+                if name not in ('key_spec', 'key_usage'))
+
+
+def two_aes_entries(material, other_material):
+    keys = [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii')),
+            key_params(alias='app-more', key_material=base64.b64encode(other_material).decode('ascii'))]
+    return keys, listing(otc_entry(), otc_entry(OTHER_ID, 'app-more'))
+
+
+def test_held_aes_material_is_proven_by_one_tag_query_without_describing_listed_keys():
+    material, other_material = os.urandom(32), os.urandom(32)
+    keys, listed = two_aes_entries(material, other_material)
+    records = {'resources': [
+        {'resource_id': key_id, 'resource_name': alias, 'resource_detail': {},
+         'tags': [{'key': 'dew-kms-kcv', 'value': reference_kcv(held)}]}
+        for key_id, alias, held in ((AES_ID, 'app-data', material), (OTHER_ID, 'app-more', other_material))],
+        'total_count': 2}
+    client = FakeClient(**{'list-keys': [listed], TAGGED: [records]})
+    result = _batch.Batch(ClientKm(client, keys, max_workers=2)).run()
+    assert [(r['action'], r['material_check'], r['key_spec']) for r in result['results']] == [
+        ('unchanged', 'matched', 'AES_256')] * 2
+    assert client.actions() == ['list-keys', TAGGED] and not result['changed']
+    assert client.calls[1][1] == {'action': 'filter', 'tags': [{'key': 'dew-kms-kcv', 'values': []}],
+                                  'limit': '1000', 'offset': '0'}
+
+
+def test_a_listed_key_without_a_matching_record_is_described_and_compared_as_before():
+    material, other_material = os.urandom(32), os.urandom(32)
+    keys, listed = two_aes_entries(material, other_material)
+    records = {'resources': [{'resource_id': AES_ID, 'resource_name': 'app-data', 'resource_detail': {},
+                              'tags': [{'key': 'dew-kms-kcv', 'value': '000000'}]}], 'total_count': 1}
+    client = FakeClient(**{'list-keys': [listed], TAGGED: [records],
+                           'describe-key': [{'key_info': key_info()}, {'key_info': key_info(OTHER_ID, 'app-more')}]})
+    with pytest.raises(_batch.BatchFailed) as error:
+        _batch.Batch(ClientKm(client, keys, max_workers=1)).run()
+    results = error.value.result['results']
+    assert results[0]['action'] == 'failed' and 'already holds other material' in results[0]['error']
+    assert (results[1]['action'], results[1]['material_check']) == ('unchanged', 'no record')
+    # described for their key_spec; no tag query per key: the batch's records said it all
+    assert client.actions() == ['list-keys', TAGGED, 'describe-key', 'describe-key']
+
+
+def test_a_refused_tag_query_falls_back_to_the_tags_of_each_key():
+    material = os.urandom(32)
+    keys = [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'))]
+    refused = KmsError('KMS resource_instances/action failed: HTTP 404 APIGW.0101.', status=404,
+                       error_code='APIGW.0101')
+    client = FakeClient(**{'list-keys': [listing(otc_entry())], TAGGED: [refused],
+                           'describe-key': [{'key_info': key_info()}],
+                           TAG_QUERY: [{'tags': [{'key': 'dew-kms-kcv', 'value': reference_kcv(material)}]}]})
+    km = ClientKm(client, keys)
+    result = _batch.Batch(km).run()
+    assert (result['results'][0]['action'], result['results'][0]['material_check']) == ('unchanged', 'matched')
+    assert client.actions() == ['list-keys', TAGGED, 'describe-key', TAG_QUERY] and not km.warnings
+
+
+def test_no_tag_query_when_no_key_needs_a_check_value():
+    # a first run: the keys wait for their material, so nothing is proven by a record
+    keys = [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))]
+    client = FakeClient(**{'list-keys': [listing(otc_entry(state='5'))],
+                           'describe-key': [{'key_info': key_info(state='5')}],
+                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
+                           TAG_ACTION: [{}]})
+    result = _batch.Batch(ClientKm(client, keys)).run()
+    assert result['results'][0]['action'] == 'imported'
+    assert client.actions() == ['list-keys', 'describe-key', 'get-parameters-for-import', 'import-key-material',
+                                TAG_ACTION]
 
 
 @pytest.mark.parametrize('params, message', [
