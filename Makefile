@@ -241,10 +241,13 @@ bench-smoke: $(TOOLS)/.done ## quick benchmark (N=5): fails if a scenario errors
 	$(TOOLS)/bin/python tests/perf/bench.py --smoke $(BENCH_ARGS)
 
 .PHONY: reliability-test reliability-long
+# Its tests mostly wait (timeouts, retries, the load test's clock): two worker processes halve
+# its time for little more CPU.
+RELIABILITY_WORKERS ?= 2
 reliability-test: $(TOOLS)/.done ## faults, kill/restart, network failures, isolation, fuzz, 10 s load (tests/reliability)
-	$(TOOLS)/bin/python -m pytest -c tests/reliability/pytest.ini tests/reliability $(RELIABILITY_ARGS)
+	$(TOOLS)/bin/python -m pytest -c tests/reliability/pytest.ini -n $(RELIABILITY_WORKERS) tests/reliability $(RELIABILITY_ARGS)
 reliability-long: $(TOOLS)/.done ## the reliability suite with long budgets: 60 s load, more fuzz examples
-	RELIABILITY_PROFILE=long $(TOOLS)/bin/python -m pytest -c tests/reliability/pytest.ini tests/reliability $(RELIABILITY_ARGS)
+	RELIABILITY_PROFILE=long $(TOOLS)/bin/python -m pytest -c tests/reliability/pytest.ini -n $(RELIABILITY_WORKERS) tests/reliability $(RELIABILITY_ARGS)
 
 .PHONY: clean
 clean: ## remove virtual environments and the temporary collection trees

@@ -5,6 +5,7 @@ playbook runs come from tests/support.
 Nothing here talks to anything but loopback addresses; every loop is bounded in count and time.
 """
 
+import fcntl
 import http.client
 import json
 import os
@@ -37,14 +38,13 @@ def budget(short, long):
 
 # ------------------------------------------------------------------------------- figures
 
-_figures_lock = threading.Lock()
-
-
 def record_figure(name, value):
     """Keep a measured figure in tests/output/reliability/figures.json (merged across tests)."""
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUTPUT_DIR / ("figures-long.json" if LONG else "figures.json")
-    with _figures_lock:
+    # the suite runs in two worker processes (pytest-xdist): a file lock, not a thread lock
+    with open(OUTPUT_DIR / "figures.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         data = json.loads(path.read_text()) if path.exists() else {}
         data[name] = value
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -30,9 +30,10 @@ def method_of(action):
     return "GET" if action in GET_ACTIONS else "POST"
 
 
-# The key tag API (URLs carry the key id) has its auth, isolation and strictness tests in
-# tests/emulator/tests/test_tags.py.
-TAG_ACTIONS = ("show-kms-tags", "create-kms-tag", "batch-create-kms-tags", "delete-kms-tag")
+# The tag API (URLs carry the key id, or are resource_instances/action) has its auth, isolation
+# and strictness tests in tests/emulator/tests/test_tags.py.
+TAG_ACTIONS = ("show-kms-tags", "create-kms-tag", "batch-create-kms-tags", "delete-kms-tag",
+               "list-kms-by-tags")
 
 
 def test_the_action_list_is_the_emulators():
