@@ -158,8 +158,10 @@ ceremony-test: $(TOOLS)/.done ## a wrapped bundle filled by openssl (as an HSM w
 	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/ceremony
 
 .PHONY: security-test
+# Two worker processes, one test file each at a time: the canary runs and the bad-input run are
+# separate ansible-playbook runs against separate emulators.
 security-test: $(TOOLS)/.done ## secret-leak canaries and the bad-input table, against the emulator (< 5 min)
-	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider tests/security
+	$(TOOLS)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/security
 
 # ---------------------------------------------------------------------------- lint, docs, build, AWX
 # Tools of $(TOOLS) (tests/requirements/tools.txt). A fresh ANSIBLE_HOME per target (FRESH_HOME) keeps

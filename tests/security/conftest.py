@@ -32,6 +32,18 @@ def collections_root(tmp_path_factory):
     return helpers.build_collection_tree(str(tmp_path_factory.mktemp('collections')))
 
 
+# The suite runs in two worker processes (pytest-xdist): each hands its timings to the main one.
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, 'workeroutput', None)
+    if workeroutput is not None:
+        workeroutput['timings'] = helpers.TIMINGS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    helpers.TIMINGS.update(getattr(node, 'workeroutput', {}).get('timings', {}))
+
+
 def pytest_terminal_summary(terminalreporter):
     if helpers.TIMINGS:
         terminalreporter.write_sep('-', 'security suite timings')
