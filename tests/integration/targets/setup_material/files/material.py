@@ -98,8 +98,8 @@ def make_private_key(path, kind, facts):
     save(path, key.private_bytes(encoding, container, serialization.NoEncryption()))
     spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     facts['fingerprints'][os.path.basename(path)] = hashlib.sha256(spki).hexdigest()
-    # the file's own DER, and the PKCS#8 form a module may convert it to
-    for der_container in {container, serialization.PrivateFormat.PKCS8}:
+    # the file's own DER, and the PKCS#8 form a module may convert it to (make drops repeats)
+    for der_container in (container, serialization.PrivateFormat.PKCS8):
         der = key.private_bytes(serialization.Encoding.DER, der_container, serialization.NoEncryption())
         facts['secrets'] += base64_windows(der)
 
