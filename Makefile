@@ -144,10 +144,18 @@ integration-new: $(NEW)/.done
 	$(call COPY_CHECKOUT,$(TARGET_TREE))
 	$(INTEGRATION_CONFIG)
 	$(ANSIBLE_TEST_NEW) integration $(ANSIBLE_TEST_FLAGS) --python 3.13 $(ARGS)
+# The oldest ansible-core runs the targets where the ansible-core version or the Huawei Cloud
+# profile makes a difference: ad-hoc use, every authentication, the import parameters and
+# wrapping algorithms, key management and listing, material import, and the role with its action
+# plugin and ceremony. The material-truth, public-key, renewal and emulator smoke targets run on
+# the newest ansible-core only (their Huawei profile behaviour is in the emulator and live
+# suites): `make test` stays within its time. INTEGRATION_OLD_TARGETS= (empty) runs them all.
+INTEGRATION_OLD_TARGETS ?= kms_adhoc kms_auth kms_import_params kms_key kms_key_info kms_key_material \
+	role_byok role_byok_ceremony
 integration-old: $(OLD)/.done
 	$(call COPY_CHECKOUT,$(TARGET_TREE))
 	$(INTEGRATION_CONFIG)
-	$(ANSIBLE_TEST_OLD) integration $(ANSIBLE_TEST_FLAGS) --python 3.11 $(ARGS)
+	$(ANSIBLE_TEST_OLD) integration $(ANSIBLE_TEST_FLAGS) --python 3.11 $(or $(ARGS),$(INTEGRATION_OLD_TARGETS))
 
 .PHONY: emulator-test
 emulator-test: $(TOOLS)/.done ## the emulator's own suite, incl. the official SDK against it

@@ -204,11 +204,15 @@ def assert_error(response, status, code):
     assert found == code, body
 
 
+SHARED_QUOTA = ("--key-quota", "10000")
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """The emulator most tests share. Tests that move its clock or change its faults use
-    ``fresh_emulator`` instead."""
-    process = Emulator(tmp_path_factory.mktemp("shared-emulator")).start()
+    ``fresh_emulator`` instead. Its key quota is out of the way of the keys the whole suite
+    creates; the quota tests have emulators of their own."""
+    process = Emulator(tmp_path_factory.mktemp("shared-emulator"), *SHARED_QUOTA).start()
     yield process
     process.stop()
 
@@ -253,7 +257,7 @@ CLOUDS = ("otc", "huaweicloud")
 @pytest.fixture(scope="session")
 def huawei_emulator(tmp_path_factory):
     """A shared emulator following the Huawei Cloud profile (defaults otherwise)."""
-    process = Emulator(tmp_path_factory.mktemp("huawei-emulator"), "--cloud", "huaweicloud")
+    process = Emulator(tmp_path_factory.mktemp("huawei-emulator"), "--cloud", "huaweicloud", *SHARED_QUOTA)
     yield process.start()
     process.stop()
 
