@@ -45,6 +45,8 @@ KEY_STATES = {
     '7': 'frozen',
 }
 KEY_STATE_CODES = dict((name, code) for code, name in KEY_STATES.items())
+# the states in which a key holds material (enabled, disabled)
+HOLDS_MATERIAL_STATES = ('2', '3')
 
 KEY_SPECS = ('AES_256', 'SM4', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384',
              'SECP256K1', 'SM2', 'ED25519', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'HMAC_SM3')
@@ -386,18 +388,16 @@ def key_matches(key, key_state=None, key_spec=None, origin=None, alias_pattern=N
     return not alias_pattern or fnmatch.fnmatchcase(key['alias'] or '', alias_pattern)
 
 
+def _documented_key_spec(client):
+    """True/False when the client's cloud defines list-keys' key_spec or not, None when unknown."""
+    return lists_by_key_spec(getattr(getattr(client, 'config', None), 'cloud_provider', None))
+
+
 def _sends_key_spec(client):
     """Whether list-keys gets key_spec: as the known cloud defines it; on an unknown cloud until
     its service refused the field once."""
-    config = getattr(client, 'config', None)
-    documented = lists_by_key_spec(getattr(config, 'cloud_provider', None))
+    documented = _documented_key_spec(client)
     return documented if documented is not None else client not in _KEY_SPEC_REFUSED
-
-
-def _may_refuse_key_spec(client):
-    """Only a service of an unknown cloud is asked again without key_spec after refusing it."""
-    config = getattr(client, 'config', None)
-    return lists_by_key_spec(getattr(config, 'cloud_provider', None)) is None
 
 
 def _without_key_spec(body):
@@ -413,7 +413,8 @@ def _list_page(client, body):
     try:
         return client.call('list-keys', body)
     except KmsError as err:
-        if 'key_spec' not in body or not _may_refuse_key_spec(client) or not _refuses_key_spec(err):
+        # only the service of an unknown cloud is asked again without it
+        if 'key_spec' not in body or _documented_key_spec(client) is not None or not _refuses_key_spec(err):
             raise
     page = client.call('list-keys', _without_key_spec(body))
     _KEY_SPEC_REFUSED.add(client)  # only once the listing worked without it

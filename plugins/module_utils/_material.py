@@ -22,6 +22,7 @@ import re
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils._files import read_capped
 from ansible_collections.dew.kms.plugins.module_utils._keys import (
+    HOLDS_MATERIAL_STATES,
     describe_key,
     epoch_seconds,
     iso8601,
@@ -232,7 +233,7 @@ def check_state_for_import(key):
     state, ref = key['key_state'], key['key_id']
     if state == '5':
         return True
-    if state in ('2', '3'):
+    if state in HOLDS_MATERIAL_STATES:
         return False
     if state == '4':
         raise KmsInputError(
@@ -272,7 +273,7 @@ def _send_import(client, key, expiration_time, send, prepare=None, attempts=None
 
     def settle():
         now = describe_key(client, key_id)
-        if now['key_state'] in ('2', '3'):
+        if now['key_state'] in HOLDS_MATERIAL_STATES:
             return now
         if now['key_state'] != '5':
             raise KmsError('key %s left pending import for another state' % key_id)
@@ -350,7 +351,7 @@ def _imported_by_another_run(client, key, material, error, warn):
     """KMS.0310 for a key that waited for material: if it holds material now, another run put
     it there; succeed only when it is provably this material."""
     now = describe_key(client, key['key_id'])
-    if now['key_state'] not in ('2', '3'):
+    if now['key_state'] not in HOLDS_MATERIAL_STATES:
         raise error
     return False, key, dict(now, material_check=check_held_material(client, now, material, warn, raced=True))
 
@@ -384,7 +385,7 @@ def delete_material(client, key, check_mode=False):
         raise KmsInputError(
             'Key %s is a %s key: imported private key material cannot be deleted. To get rid of it, '
             'schedule deletion of the key (dew.kms.kms_key state=absent).' % (ref, key['key_spec']))
-    if key['key_state'] not in ('2', '3'):
+    if key['key_state'] not in HOLDS_MATERIAL_STATES:
         raise KmsInputError(
             'Key %s is %s: its material can only be deleted while the key is enabled or disabled%s.'
             % (ref, key['key_state_name'],

@@ -22,12 +22,15 @@ import base64
 
 from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
-from ansible_collections.dew.kms.plugins.module_utils._keys import failure_summary, get_public_key, validate_key_id
+from ansible_collections.dew.kms.plugins.module_utils._keys import (
+    HOLDS_MATERIAL_STATES,
+    failure_summary,
+    get_public_key,
+    validate_key_id,
+)
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 
 KCV_TAG = 'dew-kms-kcv'
-# key states in which a key holds material (enabled, disabled)
-HOLDS_MATERIAL = ('2', '3')
 # keys per page of the query of keys by tag (the references allow 1-1000)
 TAGGED_PAGE_SIZE = 1000
 
@@ -104,7 +107,7 @@ def _count(value):
 def needs_check_value(key, material):
     """True when the material ``key`` holds is proven by a recorded check value: AES material
     for a key found holding material. A batch reads the records when any entry needs one."""
-    return material.private_key is None and key is not None and key['key_state'] in HOLDS_MATERIAL
+    return material.private_key is None and key is not None and key['key_state'] in HOLDS_MATERIAL_STATES
 
 
 def holds_recorded_material(key, material, recorded):
@@ -114,8 +117,14 @@ def holds_recorded_material(key, material, recorded):
     and only someone holding this material can compute it."""
     if recorded is None or not needs_check_value(key, material) or key.get('origin') != 'external':
         return False
-    value = recorded.get(key['key_id'])
-    return isinstance(value, str) and value.upper() == kcv(material.symmetric, material.field)
+    value = _from_records(recorded, key['key_id'])
+    return value is not None and value.upper() == kcv(material.symmetric, material.field)
+
+
+def _from_records(recorded, key_id):
+    """The check value the batch's records hold for ``key_id``, or None (no record)."""
+    value = recorded.get(key_id)
+    return value if isinstance(value, str) and value else None
 
 
 def record_check_value(client, key_id, material, warn):
@@ -199,8 +208,7 @@ def _recorded_check_value(client, key_id, warn, recorded=None):
     """The recorded check value, or None (no tag, or tags cannot be read: a warning says so);
     from ``recorded`` when the batch read them, else from the key's tags."""
     if recorded is not None:
-        value = recorded.get(key_id)
-        return value if isinstance(value, str) and value else None
+        return _from_records(recorded, key_id)
     try:
         value = key_tags(client, key_id).get(KCV_TAG)
     except KmsError as error:

@@ -22,6 +22,7 @@ import time
 from ansible_collections.dew.kms.plugins.module_utils import _ceremony, _check_values, _evidence
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
 from ansible_collections.dew.kms.plugins.module_utils._keys import (
+    HOLDS_MATERIAL_STATES,
     create_key,
     decrypt_data,
     describe_key,
@@ -367,7 +368,7 @@ def handle_held_material(batch, entry, key):
     check value tag of an AES key. Returns True when it set ``entry.result``; False leaves the key
     to the usual import path (which compares the material and reports it unchanged).
     """
-    if key['key_state'] not in ('2', '3'):
+    if key['key_state'] not in HOLDS_MATERIAL_STATES:
         return False
     rotate = entry.params.get('rotate')
     renew_days = batch.km.params.get('renew_within_days') or 0
