@@ -269,15 +269,22 @@ def soon(days):
     return str((int(time.time()) + days * 86400) * 1000)
 
 
-def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(monkeypatch):
-    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
-    material = os.urandom(32)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))], TAGGED: [tagged_answer()],
+def renewal(material, expires_in_days, tagged):
+    """A key whose material expires in ``expires_in_days``, the answers a renewal gets, and a
+    batch module renewing within 30 days to a later expiry."""
+    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(expires_in_days)))], TAGGED: [tagged],
                            'delete-imported-key-material': [{}],
                            'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
                            TAG_ACTION: [{}]})
     km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
                                       expiration_time='4000000000')], renew_within_days=30)
+    return client, km
+
+
+def test_renewal_deletes_and_imports_the_proven_material_with_the_later_expiry(monkeypatch):
+    monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
+    material = os.urandom(32)
+    client, km = renewal(material, 5, tagged_answer())
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'renewed' and result['changed']
     assert result['results'][0]['expiration_time'] == 4000000000
@@ -310,12 +317,7 @@ def test_renewal_not_due_changes_nothing(monkeypatch):
 def test_renewal_counts_days_on_the_kms_clock(monkeypatch):
     # 60 days away on our clock, 20 on KMS's (the one that expires material): due for renewal
     monkeypatch.setattr(_phases, 'material_matches', lambda client, key, material, warn, recorded: True)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(60)))], TAGGED: [tagged_answer()],
-                           'delete-imported-key-material': [{}],
-                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
-                           TAG_ACTION: [{}]})
-    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'),
-                                      expiration_time='4000000000')], renew_within_days=30)
+    _client, km = renewal(os.urandom(32), 60, tagged_answer())
     km.now = lambda: time.time() + 40 * 86400
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'renewed'
@@ -339,13 +341,7 @@ def test_renewal_without_proof_fails_and_keeps_the_material(monkeypatch, proof, 
 
 def test_renewal_of_an_aes_key_is_proven_by_its_recorded_check_value():
     material = os.urandom(32)
-    client = FakeClient(**{'list-keys': [listing(key_info(expiration=soon(5)))],
-                           TAGGED: [tagged_answer(reference_kcv(material).lower())],
-                           'delete-imported-key-material': [{}],
-                           'get-parameters-for-import': [import_params()], 'import-key-material': [{}],
-                           TAG_ACTION: [{}]})
-    km = ClientKm(client, [key_params(alias='app-data', key_material=base64.b64encode(material).decode('ascii'),
-                                      expiration_time='4000000000')], renew_within_days=30)
+    client, km = renewal(material, 5, tagged_answer(reference_kcv(material).lower()))
     result = _batch.Batch(km).run()
     assert result['results'][0]['action'] == 'renewed'
     assert client.actions() == ['list-keys', TAGGED, 'delete-imported-key-material', 'get-parameters-for-import',
