@@ -385,7 +385,8 @@ results:
     expires_in_days:
       description:
         - Whole days until the material expires (negative once expired); V(null) when it never
-          expires or the expiry is not known.
+          expires or the expiry is not known. Counted on KMS's clock (the C(Date) of its answers),
+          the clock that deletes expired material.
       type: int
       sample: 397
     check_value_type:

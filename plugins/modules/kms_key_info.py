@@ -176,7 +176,8 @@ kms_keys:
     expires_in_days:
       description:
         - Whole days until the imported material expires (negative once it has expired); V(null)
-          when it does not expire.
+          when it does not expire. Counted on KMS's clock (the C(Date) of its answers), the clock
+          that deletes expired material.
         - The role P(dew.kms.byok#role) warns for material expiring within C(byok_expiry_warning_days).
       type: int
       sample: 30
