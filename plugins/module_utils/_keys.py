@@ -115,6 +115,19 @@ def epoch_seconds(value):
     return number
 
 
+DAY = 86400
+
+
+def expires_in_days(expiration_time, now):
+    """Whole days from ``now`` until material expiring at ``expiration_time`` expires; None: never.
+
+    Both in epoch seconds; ``now`` is KMS's clock (``KmsModule.now``), the one that expires it.
+    """
+    if expiration_time is None:
+        return None
+    return int((int(expiration_time) - now) // DAY)
+
+
 def iso8601(seconds):
     """'2030-01-01T00:00:00Z' for epoch seconds; None for None or a moment no date can render."""
     if seconds is None:

@@ -27,6 +27,7 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
     decrypt_data,
     describe_key,
     encrypt_data,
+    expires_in_days,
     get_public_key,
     iso8601,
     complete_key,
@@ -53,17 +54,6 @@ PATHS_WRITTEN = {'all': ('report_path',), 'export': ('bundle_path',), 'wrap': ('
                  'import': ('report_path',)}
 PHASES_NEEDING_MATERIAL = ('all', 'wrap')
 PHASES_WITH_REPORT = ('all', 'import')
-DAY = 86400
-
-
-def expires_in_days(expiration_time, now):
-    """Whole days from ``now`` until material expiring at ``expiration_time`` expires; None: never.
-
-    Both in epoch seconds; ``now`` is KMS's clock (``KmsModule.now``), the one that expires it.
-    """
-    if expiration_time is None:
-        return None
-    return int((int(expiration_time) - now) // DAY)
 
 
 def check_options(params):

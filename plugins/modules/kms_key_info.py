@@ -197,7 +197,6 @@ kms_keys:
 
 from ansible_collections.dew.kms.plugins.module_utils._common import KmsModule
 from ansible_collections.dew.kms.plugins.module_utils import _keys
-from ansible_collections.dew.kms.plugins.module_utils._phases import expires_in_days
 
 
 def run(kms):
@@ -215,7 +214,7 @@ def run(kms):
     now = kms.now()  # KMS's clock, which expires the material
     for key in keys:
         key.update(expiration_date=_keys.iso8601(key['expiration_time']),
-                   expires_in_days=expires_in_days(key['expiration_time'], now))
+                   expires_in_days=_keys.expires_in_days(key['expiration_time'], now))
     return {'changed': False, 'kms_keys': keys}
 
 

@@ -580,3 +580,9 @@ def test_invalid_parameter_that_is_not_about_key_spec_is_not_remembered(make_cli
         _keys.list_keys(client)
     assert _keys.list_keys(client) == []
     assert ['key_spec' in body for body in list_bodies()] == [True, False, True]
+
+
+@pytest.mark.parametrize('expiration, days', [(None, None), (1000 + 86400 * 10 + 5, 10), (1000 + 86399, 0),
+                                              (1000 - 1, -1)])
+def test_expires_in_days(expiration, days):
+    assert _keys.expires_in_days(expiration, now=1000) == days

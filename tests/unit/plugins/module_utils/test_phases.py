@@ -107,12 +107,6 @@ def test_export_and_import_need_no_material():
     _phases.check_options(dict(keys=keys, phase='import', wrapped_path='/w', report_path='/r', expiry_warning_days=0))
 
 
-@pytest.mark.parametrize('expiration, days', [(None, None), (1000 + 86400 * 10 + 5, 10), (1000 + 86399, 0),
-                                              (1000 - 1, -1)])
-def test_expires_in_days(expiration, days):
-    assert _phases.expires_in_days(expiration, now=1000) == days
-
-
 # ------------------------------------------------------------------------------ the wrap phase
 
 def test_wrap_phase_wraps_without_any_client(tmp_path):
