@@ -19,8 +19,7 @@ AES = os.urandom(32)
 TOKEN = 'T' * 200
 
 
-@pytest.fixture(scope='module')
-def keys():
+def _test_keys():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -34,6 +33,15 @@ def keys():
         'ec_der': ec_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()),
     }
+
+
+# generated once, at collection: ansible-test runs each test in a process forked after it
+KEYS = _test_keys()
+
+
+@pytest.fixture
+def keys():
+    return KEYS
 
 
 def key(state='5', spec='AES_256', origin='external', **changes):

@@ -14,6 +14,7 @@ import os
 
 import pytest
 import responses
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.dew.kms.plugins.module_utils import _material, _material_check, _wrap
 from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
@@ -41,10 +42,13 @@ def aes():
     return _material.load_material(base64.b64encode(AES).decode(), 'key_material')
 
 
-@pytest.fixture(scope='module')
+# generated once, at collection: ansible-test runs each test in a process forked after it
+EC_KEYS = (ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1()))
+
+
+@pytest.fixture
 def ec_keys():
-    from cryptography.hazmat.primitives.asymmetric import ec
-    return ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    return EC_KEYS
 
 
 def public_answer(private_key):

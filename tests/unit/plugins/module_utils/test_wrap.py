@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 
-_KEYS = {}
+# generated once, at collection: ansible-test runs each test in a process forked after it
+_KEYS = dict((bits, rsa.generate_private_key(public_exponent=65537, key_size=bits)) for bits in (2048, 3072))
+WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def rsa_key(bits=2048):
-    if bits not in _KEYS:
-        _KEYS[bits] = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     return _KEYS[bits]
 
 
@@ -33,11 +33,10 @@ def spki_der(key):
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def wrapping_key():
     """The import key pair KMS would hold; the test keeps the private half to unwrap."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key, base64.b64encode(spki_der(key)).decode('ascii')
+    return WRAPPING_KEY, base64.b64encode(spki_der(WRAPPING_KEY)).decode('ascii')
 
 
 def unwrap_rsa(private_key, b64, algorithm):

@@ -14,6 +14,7 @@ import time
 
 import pytest
 import responses
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import IMPORT_TOKEN, KEY_ID, FakeKms
 
@@ -32,11 +33,21 @@ def kms():
         yield FakeKms(rsps)
 
 
-@pytest.fixture(scope='session')
+# Test keys are generated once, when the tests are collected: ansible-test runs every test in a
+# process forked after collection, so a session fixture would generate them again for each test.
+WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PRIVATE_KEYS = {
+    'RSA_2048': rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    'RSA_3072': rsa.generate_private_key(public_exponent=65537, key_size=3072),
+    'EC_P256': ec.generate_private_key(ec.SECP256R1()),
+    'EC_P384': ec.generate_private_key(ec.SECP384R1()),
+}
+
+
+@pytest.fixture
 def wrapping_key():
     """The RSA-2048 key pair behind get-parameters-for-import."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return WRAPPING_KEY
 
 
 @pytest.fixture
@@ -71,13 +82,7 @@ def unwrap(wrapping_key):
     return run
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture
 def private_keys():
-    """Private keys of each importable type, generated once."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    return {
-        'RSA_2048': rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        'RSA_3072': rsa.generate_private_key(public_exponent=65537, key_size=3072),
-        'EC_P256': ec.generate_private_key(ec.SECP256R1()),
-        'EC_P384': ec.generate_private_key(ec.SECP384R1()),
-    }
+    """Private keys of each importable type."""
+    return PRIVATE_KEYS
