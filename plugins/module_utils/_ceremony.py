@@ -404,30 +404,38 @@ def match_keys(bundle, requested, now=None, keys_field='byok_keys'):
     for index, item in enumerate(requested):
         key_id, alias = item.get('key_id'), _plain_alias(item.get('alias'))
         entry = by_id.get(key_id) if key_id else by_alias.get(alias)
-        if entry is not None and id(entry) not in claimed:
-            claimed[id(entry)] = index
-            problem = _pairing_problem(bundle, entry, item, now, keys_field)
-            if problem is None:
-                entries[index] = entry
-                continue
-        elif entry is not None:
-            problem = 'names the same bundle entry as %s[%d]' % (keys_field, claimed[id(entry)])
+        problem = _claim(bundle, entry, item, index, claimed, now, keys_field)
+        if problem is None:
+            entries[index] = entry
         else:
-            problem = 'not in %s: %s with this key in %s' % (
-                bundle.where, 'run the export phase' if bundle.format == EXPORT_FORMAT
-                else 'run the export and wrap phases', keys_field)
-        if isinstance(problem, KmsInputError):  # the entry's own problem already names the file and key
-            error = problem
-        else:
-            error = KmsInputError('%s: %s.' % (_requested_label(keys_field, index, item), problem))
-        failures.append(KeyFailure(index, key_id or (entry.key_id if entry else None),
-                                   alias or (entry.alias if entry else None), error))
-    for entry in bundle.entries:
-        if id(entry) not in claimed:
-            failures.append(KeyFailure(None, entry.key_id, entry.alias, entry.error(
-                'not among the keys of this run (%s): use the bundle written for these keys, or add '
-                'the key to %s' % (keys_field, keys_field))))
+            failures.append(_request_failure(keys_field, index, item, entry, problem))
+    failures.extend(KeyFailure(None, entry.key_id, entry.alias, entry.error(
+        'not among the keys of this run (%s): use the bundle written for these keys, or add the key to %s'
+        % (keys_field, keys_field))) for entry in bundle.entries if id(entry) not in claimed)
     return entries, failures
+
+
+def _claim(bundle, entry, item, index, claimed, now, keys_field):
+    """Claim ``entry`` (None: the bundle has none) for ``requested[index]``: None when it serves
+    the caller's ``item``, else why not (text, or the entry's own KmsInputError)."""
+    if entry is None:
+        return 'not in %s: %s with this key in %s' % (
+            bundle.where, 'run the export phase' if bundle.format == EXPORT_FORMAT
+            else 'run the export and wrap phases', keys_field)
+    if id(entry) in claimed:
+        return 'names the same bundle entry as %s[%d]' % (keys_field, claimed[id(entry)])
+    claimed[id(entry)] = index
+    return _pairing_problem(bundle, entry, item, now, keys_field)
+
+
+def _request_failure(keys_field, index, item, entry, problem):
+    """The KeyFailure of ``requested[index]`` for ``problem``."""
+    if isinstance(problem, KmsInputError):  # the entry's own problem already names the file and key
+        error = problem
+    else:
+        error = KmsInputError('%s: %s.' % (_requested_label(keys_field, index, item), problem))
+    return KeyFailure(index, item.get('key_id') or (entry.key_id if entry else None),
+                      _plain_alias(item.get('alias')) or (entry.alias if entry else None), error)
 
 
 def _pairing_problem(bundle, entry, item, now, keys_field):

@@ -440,6 +440,24 @@ def _refuses_key_spec(err):
                                   or 'key_spec' in (err.error_msg or ''))
 
 
+def _page_keys(page):
+    """The normalised keys of one list-keys page."""
+    details = page.get('key_details') or []
+    if not isinstance(details, list):
+        raise unexpected_answer('KMS list-keys', detail='key_details is not a list')
+    infos = [expect_object(info, 'KMS list-keys', what='an element of key_details') for info in details]
+    return [normalize_key(info) for info in infos]
+
+
+def _next_marker(page, seen_markers):
+    """The marker of the page after ``page``; None after the last one, or for a marker seen
+    before (a service that loops would otherwise be listed forever)."""
+    marker = str(page.get('next_marker') or '')
+    if str(page.get('truncated')).lower() != 'true' or not marker or marker in seen_markers:
+        return None
+    return marker
+
+
 def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern=None,
               page_size=LIST_PAGE_SIZE):
     """Every key of the project as normalised dicts, following ``next_marker``.
@@ -455,14 +473,9 @@ def list_keys(client, key_state=None, key_spec='ALL', origin=None, alias_pattern
     keys, seen_markers = [], set()
     while True:
         page = _list_page(client, dict(body))
-        details = page.get('key_details') or []
-        if not isinstance(details, list):
-            raise unexpected_answer('KMS list-keys', detail='key_details is not a list')
-        infos = [expect_object(info, 'KMS list-keys', what='an element of key_details') for info in details]
-        keys.extend(key for key in (normalize_key(info) for info in infos)
-                    if key_matches(key, key_state, key_spec, origin, alias_pattern))
-        marker = str(page.get('next_marker') or '')
-        if str(page.get('truncated')).lower() != 'true' or not marker or marker in seen_markers:
+        keys.extend(key for key in _page_keys(page) if key_matches(key, key_state, key_spec, origin, alias_pattern))
+        marker = _next_marker(page, seen_markers)
+        if marker is None:
             break
         seen_markers.add(marker)
         body['marker'] = marker
