@@ -58,6 +58,15 @@ PHASES_WITH_REPORT = ('all', 'import')
 
 def check_options(params):
     """KmsInputError, before anything else runs, for options the chosen phase cannot work with."""
+    _check_paths(params)
+    for option, meaning in (('expiry_warning_days', 'no warning'), ('renew_within_days', 'no renewal')):
+        if (params.get(option) or 0) < 0:
+            raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
+    _check_material_at_hand(params)
+
+
+def _check_paths(params):
+    """The files the phase reads are named; the directories of those it writes exist."""
     phase = params['phase']
     for option in PATHS_NEEDED[phase]:
         if not params.get(option):
@@ -67,9 +76,11 @@ def check_options(params):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise KmsInputError('%s (%s) is in a directory that does not exist: create the directory first. '
                                 'Nothing was changed.' % (option, path))
-    for option, meaning in (('expiry_warning_days', 'no warning'), ('renew_within_days', 'no renewal')):
-        if (params.get(option) or 0) < 0:
-            raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
+
+
+def _check_material_at_hand(params):
+    """Renewal and rotation need phase=all; the phases that wrap need every key's material."""
+    phase = params['phase']
     if phase != 'all':
         if params.get('renew_within_days'):
             raise KmsInputError('renew_within_days needs phase=all: a renewal imports the material again, '
