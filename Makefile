@@ -68,6 +68,11 @@ $(TOOLS)/.done: tests/requirements/tools.txt
 	$(call make-venv,$(PYTHON_NEW),3.13)
 	touch $@
 
+# the plot library of the full benchmark, added to the tools environment by `make bench` only
+$(TOOLS)/.bench-done: tests/requirements/bench.txt $(TOOLS)/.done
+	$(TOOLS)/bin/python -m pip install -q -r $<
+	touch $@
+
 .PHONY: venvs
 venvs: $(NEW)/.done $(OLD)/.done $(TOOLS)/.done $(DOCS)/.done ## create the pinned virtual environments
 
@@ -249,7 +254,7 @@ demo: $(NEW)/.done ## build + install the collection, import keys into the emula
 	tools/demo.sh $(NEW)
 
 .PHONY: bench bench-smoke
-bench: $(TOOLS)/.done ## BYOK benchmark on the emulator: role vs uri+openssl vs SDK, N=1..100, 0/20 ms (~20 min)
+bench: $(TOOLS)/.bench-done ## BYOK benchmark on the emulator: role vs uri+openssl vs SDK, N=1..100, 0/20 ms (~20 min)
 	$(TOOLS)/bin/python tests/perf/bench.py $(BENCH_ARGS)
 bench-smoke: $(TOOLS)/.done ## quick benchmark (N=5): fails if a scenario errors or a key was not imported
 	$(TOOLS)/bin/python tests/perf/bench.py --smoke $(BENCH_ARGS)

@@ -1,21 +1,32 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The security suite's environment (the tool environment) is pinned, so that its results are reproducible."""
+"""The test environments are pinned, so that the suites' results are reproducible."""
 
+import glob
 import os
 import re
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import pytest
+
+REQUIREMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'requirements')
 
 
-def test_requirements_are_pinned_exactly():
-    with open(os.path.join(HERE, '..', 'requirements', 'tools.txt')) as handle:
+def _requirements(name):
+    with open(os.path.join(REQUIREMENTS, name)) as handle:
         lines = [line.split('#', 1)[0].strip() for line in handle]
-    requirements = [line for line in lines if line]
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize('name', sorted(os.path.basename(path) for path in glob.glob(os.path.join(REQUIREMENTS, '*.txt'))))
+def test_requirements_are_pinned_exactly(name):
+    requirements = _requirements(name)
     assert requirements
     for line in requirements:
         assert re.match(r'^[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*$', line), line
-    names = [line.split('==')[0].lower() for line in requirements]
+
+
+def test_the_tool_environment_has_what_the_security_suite_runs():
+    names = [line.split('==')[0].lower() for line in _requirements('tools.txt')]
     for needed in ('ansible-core', 'ansible-runner', 'requests', 'cryptography', 'pytest'):
         assert needed in names
