@@ -267,7 +267,7 @@ def absent(kms, key):
     if key['default_key']:
         raise KmsInputError('Key %s is a Default Master Key of a cloud service: it cannot be deleted.' % key['key_id'])
     if kms.check_mode:
-        return True, _keys.with_state(key, '4', scheduled_deletion_date=int(time.time()) + p['pending_days'] * 86400)
+        return True, _keys.with_state(key, '4', scheduled_deletion_date=int(time.time()) + p['pending_days'] * _keys.DAY)
     _keys.schedule_key_deletion(kms.client, key['key_id'], p['pending_days'])
     return True, _keys.describe_key(kms.client, key['key_id'])
 

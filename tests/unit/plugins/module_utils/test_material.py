@@ -13,35 +13,26 @@ import pytest
 
 from ansible_collections.dew.kms.plugins.module_utils import _keys, _material
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsConnectionError, KmsError, KmsInputError
+from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID
 
 AES = os.urandom(32)
 TOKEN = 'T' * 200
 
 
-def _test_keys():
+@pytest.fixture
+def keys():
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    wrapping = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = generated_keys.EC_P256
     return {
-        'wrapping_public_b64': base64.b64encode(wrapping.public_key().public_bytes(
+        'wrapping_public_b64': base64.b64encode(generated_keys.WRAPPING_KEY.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode(),
         'ec_pem': ec_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()),
         'ec_der': ec_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()),
     }
-
-
-# generated once, at collection: ansible-test runs each test in a process forked after it
-KEYS = _test_keys()
-
-
-@pytest.fixture
-def keys():
-    return KEYS
 
 
 def key(state='5', spec='AES_256', origin='external', **changes):

@@ -14,11 +14,11 @@ import os
 
 import pytest
 import responses
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.dew.kms.plugins.module_utils import _material, _material_check, _wrap
 from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
+from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 from ansible_collections.dew.kms.tests.unit.plugins.module_utils.helpers import KEY_ID, PROJECT_ID, kms_url
 from ansible_collections.dew.kms.tests.unit.plugins.module_utils.test_material import FakeClient, key
 
@@ -42,13 +42,9 @@ def aes():
     return _material.load_material(base64.b64encode(AES).decode(), 'key_material')
 
 
-# generated once, at collection: ansible-test runs each test in a process forked after it
-EC_KEYS = (ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1()))
-
-
 @pytest.fixture
 def ec_keys():
-    return EC_KEYS
+    return generated_keys.EC_P256, generated_keys.OTHER_EC_P256
 
 
 def public_answer(private_key):

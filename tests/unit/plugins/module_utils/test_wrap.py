@@ -18,14 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
-
-# generated once, at collection: ansible-test runs each test in a process forked after it
-_KEYS = dict((bits, rsa.generate_private_key(public_exponent=65537, key_size=bits)) for bits in (2048, 3072))
-WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
+from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 
 def rsa_key(bits=2048):
-    return _KEYS[bits]
+    return {2048: generated_keys.RSA_2048, 3072: generated_keys.RSA_3072}[bits]
 
 
 def spki_der(key):
@@ -36,7 +32,7 @@ def spki_der(key):
 @pytest.fixture
 def wrapping_key():
     """The import key pair KMS would hold; the test keeps the private half to unwrap."""
-    return WRAPPING_KEY, base64.b64encode(spki_der(WRAPPING_KEY)).decode('ascii')
+    return generated_keys.WRAPPING_KEY, base64.b64encode(spki_der(generated_keys.WRAPPING_KEY)).decode('ascii')
 
 
 def unwrap_rsa(private_key, b64, algorithm):

@@ -14,8 +14,8 @@ import time
 
 import pytest
 import responses
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import IMPORT_TOKEN, KEY_ID, FakeKms
 
 
@@ -33,21 +33,10 @@ def kms():
         yield FakeKms(rsps)
 
 
-# Test keys are generated once, when the tests are collected: ansible-test runs every test in a
-# process forked after collection, so a session fixture would generate them again for each test.
-WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PRIVATE_KEYS = {
-    'RSA_2048': rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    'RSA_3072': rsa.generate_private_key(public_exponent=65537, key_size=3072),
-    'EC_P256': ec.generate_private_key(ec.SECP256R1()),
-    'EC_P384': ec.generate_private_key(ec.SECP384R1()),
-}
-
-
 @pytest.fixture
 def wrapping_key():
     """The RSA-2048 key pair behind get-parameters-for-import."""
-    return WRAPPING_KEY
+    return generated_keys.WRAPPING_KEY
 
 
 @pytest.fixture
@@ -85,4 +74,5 @@ def unwrap(wrapping_key):
 @pytest.fixture
 def private_keys():
     """Private keys of each importable type."""
-    return PRIVATE_KEYS
+    return {'RSA_2048': generated_keys.RSA_2048, 'RSA_3072': generated_keys.RSA_3072,
+            'EC_P256': generated_keys.EC_P256, 'EC_P384': generated_keys.EC_P384}
