@@ -20,6 +20,7 @@ from ansible_collections.dew.kms.plugins.module_utils import _wrap
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsInputError
 from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 
+
 def rsa_key(bits=2048):
     return {2048: generated_keys.RSA_2048, 3072: generated_keys.RSA_3072}[bits]
 
