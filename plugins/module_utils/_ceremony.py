@@ -303,6 +303,11 @@ class BundleEntry:
             raise self.error('check_value_type must be "%s" for a %s key' % (expected_type, key_spec))
         self._require('check_value', lambda value, field: _check_values.validate_check_value(
             expected_type, value, field))
+        record = self.data.get('material_record')
+        if record is not None and (key_spec not in _wrap.SYMMETRIC_KEY_SPECS
+                                   or not _check_values.is_material_record(record)):
+            raise self.error('%s must be the 22-character key-bound record of AES_256 material (or be left '
+                             'out); remove it or write the bundle again' % self._field('material_record'))
 
     @property
     def token_expiration_time(self):
@@ -479,6 +484,7 @@ def _wrap_one(entry, kind, material, field):
         encrypted_key_material, encrypted_privatekey = _wrap.wrap_private_key(
             data['public_key'], material, algorithm)
     value_type, value = _check_values.check_value_of(kind, material, field)
+    record = _check_values.material_record(material, data['key_id'], field) if kind == 'symmetric' else None
     return collections.OrderedDict([
         ('key_id', data['key_id']),
         ('alias', data.get('alias')),
@@ -491,6 +497,7 @@ def _wrap_one(entry, kind, material, field):
         ('encrypted_privatekey', encrypted_privatekey),
         ('check_value_type', value_type),
         ('check_value', value),
+        ('material_record', record),
     ])
 
 

@@ -6,9 +6,12 @@
 
 ``kcv`` for AES-256 material is the key check value key ceremonies write down: the first three
 bytes of AES-CMAC (keyed with the material) over sixteen zero bytes, as six upper-case hex
-digits. ``public_key_sha256`` for RSA/EC keys is the SHA-256 of the DER SubjectPublicKeyInfo,
-lower-case hex, exactly as ``kms_public_key`` reports ``fingerprint_sha256``.
-Neither reveals the material: a KCV is 24 bits of a one-way MAC, a public key is public.
+digits: a value people compare, never a machine's proof (24 bits, the same for every key holding
+the material). ``material_record`` is that proof for AES-256: the full 128-bit AES-CMAC keyed with
+the material over a message bound to one key id, so only the holder of the material can compute
+it for that key and a copy from another key never matches. ``public_key_sha256`` for RSA/EC keys
+is the SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex, exactly as ``kms_public_key``
+reports ``fingerprint_sha256``. None reveals the material: each is a one-way MAC or a public key.
 Private module: the interface may change between releases.
 """
 
@@ -29,6 +32,10 @@ PUBLIC_KEY_SHA256 = 'public_key_sha256'
 CHECK_VALUE_TYPES = (KCV, PUBLIC_KEY_SHA256)
 
 KCV_BYTES = 3
+# domain separation: a record is never the CMAC of anything else the collection computes
+_RECORD_DOMAIN = b'dew.kms material record v1\x00'
+RECORD_LENGTH = 22  # 128 bits in unpadded base64url: fits both clouds' tag values (at most 43)
+_RECORD_RE = re.compile(r'^[A-Za-z0-9_-]{22}$')
 _KCV_RE = re.compile(r'^[0-9A-F]{6}$')
 _SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 _PATTERNS = {KCV: (_KCV_RE, 'six upper-case hex digits'),
@@ -54,6 +61,21 @@ def kcv(material, field='key_material'):
     mac = cmac.CMAC(algorithms.AES(key))
     mac.update(b'\x00' * 16)
     return mac.finalize()[:KCV_BYTES].hex().upper()
+
+
+def material_record(material, key_id, field='key_material'):
+    """The key-bound record of AES-256 material: unpadded base64url of the full AES-CMAC (keyed
+    with the material) over a domain-separated message holding ``key_id``; 22 characters."""
+    key = _wrap.decode_symmetric_material(material, field)
+    cmac, algorithms = _cmac_parts()
+    mac = cmac.CMAC(algorithms.AES(key))
+    mac.update(_RECORD_DOMAIN + key_id.encode('ascii'))
+    return base64.urlsafe_b64encode(mac.finalize()).decode('ascii').rstrip('=')
+
+
+def is_material_record(value):
+    """True for text of the shape ``material_record`` returns (says nothing of its truth)."""
+    return isinstance(value, str) and _RECORD_RE.fullmatch(value) is not None
 
 
 def public_key_sha256(key, field='key'):

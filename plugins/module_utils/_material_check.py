@@ -2,15 +2,20 @@
 # Copyright (c) dew.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Which material a key holds: proof before a key with material is reported as unchanged.
+"""Which material a key holds: proof before a key with material is reported as matched.
 
 KMS never tells which material a key holds. For RSA/EC keys the public key tells
 (get-publickey against the public half of the given private key). For AES-256 keys the
-collection records the key check value (``_check_values.kcv``, 24 bits of a CMAC: no help in
-finding the key) as the key tag ``dew-kms-kcv`` when it imports, and compares it on later
-runs; a key without that tag has no record, and nothing is guessed. A batch reads the recorded
-values of all its keys at once (``recorded_check_values``, the documented query of keys by tag)
-instead of one tag query per key.
+collection records, when it imports, the key-bound record ``_check_values.material_record``
+(AES-CMAC keyed with the material over the key id, 128 bits) as the key tag ``dew-kms-record``,
+and compares it on later runs. Only the holder of the material can compute the record of a key,
+and a record copied from another key never matches, so a co-tenant with tag rights can plant
+nothing that passes. This rests on KMS's rule that a key only ever accepts the material of its
+first import again. Anything else (no record, the 6-digit KCV of the legacy tag ``dew-kms-kcv``)
+is a claim: the key is reported ``unproven``, and nothing that could leave it without its
+material is done. A batch reads the records of all its keys at once (``recorded_check_values``,
+the documented query of keys by tag); a key missing from that answer is confirmed by its own
+tags, since no source defines what the query answers in every case.
 Private module: the interface may change between releases. See docs/dev/architecture.md.
 """
 
@@ -20,7 +25,7 @@ __metaclass__ = type
 
 import base64
 
-from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
+from ansible_collections.dew.kms.plugins.module_utils._check_values import is_material_record, material_record
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError
 from ansible_collections.dew.kms.plugins.module_utils._keys import (
     HOLDS_MATERIAL_STATES,
@@ -30,15 +35,17 @@ from ansible_collections.dew.kms.plugins.module_utils._keys import (
 )
 from ansible_collections.dew.kms.plugins.module_utils import _wrap
 
-KCV_TAG = 'dew-kms-kcv'
+RECORD_TAG = 'dew-kms-record'
+# written by earlier versions: a 6-digit KCV, the same for every key with the material; a claim
+LEGACY_KCV_TAG = 'dew-kms-kcv'
 # keys per page of the query of keys by tag (the references allow 1-1000)
 TAGGED_PAGE_SIZE = 1000
 
 # the values of material_check in results
 IMPORTED = 'imported'                       # this run imported the material
-MATCHED = 'matched'                         # the recorded check value equals the material's
+MATCHED = 'matched'                         # the key-bound record is the material's for this key
 PUBLIC_KEY_MATCHED = 'public key matched'   # get-publickey equals the private key's public key
-NO_RECORD = 'no record'                     # AES key without a recorded check value
+UNPROVEN = 'unproven'                       # AES key without a readable key-bound record
 NOT_CHECKED = 'not checked'                 # pre-wrapped input: the material is not known here
 
 
@@ -57,12 +64,13 @@ def key_tags(client, key_id):
 
 
 def recorded_check_values(client, page_size=TAGGED_PAGE_SIZE):
-    """{key_id: recorded check value} of every key of the project with the tag, read through the
-    query of keys by tag (POST .../kms/resource_instances/action, paged by offset); a key missing
-    there has no record. None when the service refuses or fails the query, or answers in a form
-    not understood: callers then read the tags of each key (``key_tags``), as without it."""
+    """{key_id: material record} of the keys of the project with the record tag, read through the
+    query of keys by tag (POST .../kms/resource_instances/action, paged by offset). A key missing
+    there is confirmed by its own tags before it is called unproven (``_record_of``). None when
+    the service refuses or fails the query, or answers in a form not understood: callers then
+    read the tags of each key (``key_tags``), as without it."""
     values, offset = {}, 0
-    body = {'action': 'filter', 'tags': [{'key': KCV_TAG, 'values': []}], 'limit': str(page_size)}
+    body = {'action': 'filter', 'tags': [{'key': RECORD_TAG, 'values': []}], 'limit': str(page_size)}
     while True:
         try:
             answer = client.call('resource_instances/action', dict(body, offset=str(offset)))
@@ -92,7 +100,7 @@ def _tagged_check_value(resource):
     tags = resource.get('tags')
     if not isinstance(tags, list) or not all(isinstance(tag, dict) for tag in tags):
         return None
-    value = dict((tag.get('key'), tag.get('value')) for tag in tags).get(KCV_TAG)
+    value = dict((tag.get('key'), tag.get('value')) for tag in tags).get(RECORD_TAG)
     return resource['resource_id'], value if isinstance(value, str) else ''
 
 
@@ -105,45 +113,44 @@ def _count(value):
 
 
 def needs_check_value(key, material):
-    """True when the material ``key`` holds is proven by a recorded check value: AES material
+    """True when the material ``key`` holds is proven by a recorded material record: AES material
     for a key found holding material. A batch reads the records when any entry needs one."""
     return material.private_key is None and key is not None and key['key_state'] in HOLDS_MATERIAL_STATES
 
 
 def holds_recorded_material(key, material, recorded):
     """True when the records read for a batch prove that ``key`` holds this AES material: it holds
-    material, is external, and its recorded check value is the material's. Such a key needs no
-    describe-key for its key_spec: the value is recorded only after an import into an AES_256 key,
-    and only someone holding this material can compute it."""
+    material, is external, and its record is the material's for this key id. Such a key needs no
+    describe-key for its key_spec: the record is written only after an import into an AES_256
+    key, and only someone holding this material can compute it for this key."""
     if recorded is None or not needs_check_value(key, material) or key.get('origin') != 'external':
         return False
-    value = _from_records(recorded, key['key_id'])
-    return value is not None and value.upper() == kcv(material.symmetric, material.field)
+    value = recorded.get(key['key_id'])
+    return is_material_record(value) and value == _record_for(key['key_id'], material)
 
 
-def _from_records(recorded, key_id):
-    """The check value the batch's records hold for ``key_id``, or None (no record)."""
-    value = recorded.get(key_id)
-    return value if isinstance(value, str) and value else None
+def _record_for(key_id, material):
+    return material_record(material.symmetric, key_id, material.field)
 
 
 def record_check_value(client, key_id, material, warn):
-    """Record the check value of AES material as a key tag; a failure only warns (the import
-    stands). Creating the same tag again changes nothing, so the call may be repeated."""
+    """Record the key-bound record of AES material as a key tag; a failure only warns (the
+    import stands). Creating the same tag again changes nothing, so the call may be repeated."""
     if material.private_key is not None:
         return
-    record_kcv(client, key_id, kcv(material.symmetric), warn)
+    record_material(client, key_id, _record_for(key_id, material), warn)
 
 
-def record_kcv(client, key_id, check_value, warn):
-    """Record an AES check value (six hex digits) as the key tag; a failure only warns."""
-    body = {'action': 'create', 'tags': [{'key': KCV_TAG, 'value': check_value}]}
+def record_material(client, key_id, record, warn):
+    """Write a material record (``_check_values.material_record``) as the key tag; a failure
+    only warns."""
+    body = {'action': 'create', 'tags': [{'key': RECORD_TAG, 'value': record}]}
     try:
         client.call('%s/tags/action' % key_id, body, key_id=key_id)
     except KmsError as error:
-        warn('The material of key %s was imported, but its check value could not be recorded as the key '
-             'tag %s (%s). Later runs report material_check "no record" for this key instead of comparing '
-             'the material.' % (key_id, KCV_TAG, _why(error)))
+        warn('The material of key %s was imported, but its material record could not be written as the key '
+             'tag %s (%s). Later runs report material_check "unproven" for this key instead of proving '
+             'the material.' % (key_id, RECORD_TAG, _why(error)))
 
 
 def check_held_material(client, key, material, warn, raced=False, recorded=None):
@@ -151,7 +158,7 @@ def check_held_material(client, key, material, warn, raced=False, recorded=None)
 
     ``raced``: the material arrived while this run was about to import (another run on the same
     key); then an AES key without a record fails too, since no one can tell whose material won.
-    ``recorded``: the check values read for a batch (``recorded_check_values``), or None to read
+    ``recorded``: the records read for a batch (``recorded_check_values``), or None to read
     this key's tags.
     """
     key_id = key['key_id']
@@ -163,35 +170,38 @@ def check_held_material(client, key, material, warn, raced=False, recorded=None)
                 'the private key this key was made with, or import this one into a new key.'
                 % (key_id, material.field))
         return PUBLIC_KEY_MATCHED
-    recorded = _recorded_check_value(client, key_id, warn, recorded)
-    if recorded is None:
+    record = _record_of(client, key_id, warn, recorded)
+    if record is None:
         if raced:
             raise MaterialMismatchError(
-                'Key %s received material from another run at the same time and has no recorded check '
-                'value (tag %s) yet, so whether it holds the material of %s cannot be told. Run the task '
-                'again once the other run has finished.' % (key_id, KCV_TAG, material.field))
-        return NO_RECORD
-    given = kcv(material.symmetric, material.field)
-    if recorded.upper() != given:
+                'Key %s received material from another run at the same time and has no material record '
+                '(tag %s) yet, so whether it holds the material of %s cannot be proven. Run the task '
+                'again once the other run has finished.' % (key_id, RECORD_TAG, material.field))
+        warn('Key %s holds material that cannot be proven to be the material of %s: it has no material '
+             'record bound to it (tag %s; a check value or a %s tag is a claim anyone could copy). '
+             'Nothing was changed; material_check is "unproven".'
+             % (key_id, material.field, RECORD_TAG, LEGACY_KCV_TAG))
+        return UNPROVEN
+    if record != _record_for(key_id, material):
         raise MaterialMismatchError(
-            'Key %s already holds other material: its recorded check value (tag %s) is %s, the material '
-            'of %s has check value %s. Nothing was changed (KMS only ever accepts the same material '
-            'again). Give the material this key was made with, or import this one into a new key.'
-            % (key_id, KCV_TAG, recorded, material.field, given))
+            'Key %s does not hold the material of %s: its material record (tag %s) is not the one that '
+            'material gives for this key, so the key holds other material (or its record was altered). '
+            'Nothing was changed (KMS only ever accepts the same material again). Give the material this '
+            'key was made with, or import this one into a new key.' % (key_id, material.field, RECORD_TAG))
     return MATCHED
 
 
 def material_matches(client, key, material, warn, recorded=None):
-    """True when KMS provably holds ``material`` in ``key``, False when it provably holds other
-    material, None when there is no record to compare with (an AES key without the tag, or tags
-    that cannot be read: a warning says so). The same proofs (and ``recorded``) as
-    ``check_held_material``."""
+    """True when KMS provably holds ``material`` in ``key``, False when its proof says otherwise
+    (its public key, or a record that is not the material's), None when there is no proof to
+    compare with (an AES key without a record, or tags that cannot be read: a warning says so).
+    The same proofs (and ``recorded``) as ``check_held_material``."""
     if material.private_key is not None:
         return _public_key_matches(client, key['key_id'], material)
-    recorded = _recorded_check_value(client, key['key_id'], warn, recorded)
-    if recorded is None:
+    record = _record_of(client, key['key_id'], warn, recorded)
+    if record is None:
         return None
-    return recorded.upper() == kcv(material.symmetric, material.field)
+    return record == _record_for(key['key_id'], material)
 
 
 def proof_of(material):
@@ -204,18 +214,19 @@ def _public_key_matches(client, key_id, material):
     return remote == base64.b64encode(_wrap.public_key_der_of(material.private_key)).decode('ascii')
 
 
-def _recorded_check_value(client, key_id, warn, recorded=None):
-    """The recorded check value, or None (no tag, or tags cannot be read: a warning says so);
-    from ``recorded`` when the batch read them, else from the key's tags."""
-    if recorded is not None:
-        return _from_records(recorded, key_id)
+def _record_of(client, key_id, warn, recorded=None):
+    """The key's material record, or None (none, or tags that cannot be read: a warning says so).
+    From ``recorded`` when the batch's query holds it; a key missing there is asked alone, since
+    an empty or short answer of the query is no proof that the key has no record."""
+    if recorded is not None and is_material_record(recorded.get(key_id)):
+        return recorded[key_id]
     try:
-        value = key_tags(client, key_id).get(KCV_TAG)
+        value = key_tags(client, key_id).get(RECORD_TAG)
     except KmsError as error:
-        warn('The tags of key %s could not be read (%s): its material cannot be compared, material_check '
-             'is "no record".' % (key_id, _why(error)))
+        warn('The tags of key %s could not be read (%s): its material cannot be proven, material_check '
+             'is "unproven".' % (key_id, _why(error)))
         return None
-    return value if isinstance(value, str) and value else None
+    return value if is_material_record(value) else None
 
 
 def _why(error):

@@ -44,7 +44,12 @@ from ansible_collections.dew.kms.plugins.module_utils._material import (
     import_material,
     import_wrapped_material,
 )
-from ansible_collections.dew.kms.plugins.module_utils._material_check import material_matches, proof_of, record_kcv
+from ansible_collections.dew.kms.plugins.module_utils._material_check import (
+    RECORD_TAG,
+    material_matches,
+    proof_of,
+    record_material,
+)
 
 PHASES = ('all', 'export', 'wrap', 'import')
 PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', 'wrapped_path'),
@@ -302,9 +307,9 @@ def _import_key(batch, entry):
         entry.result = _result(entry, after, 'would_import', True)
     else:
         entry.result = _result(entry, after, 'imported', True)
-        if data['check_value_type'] == 'kcv':
-            # the wrapped bundle carries the material's check value: later runs compare with it
-            record_kcv(batch.km.client, key['key_id'], data['check_value'], batch.km.warn)
+        if data.get('material_record'):
+            # the wrap phase computed the key-bound record with the material: later runs prove with it
+            record_material(batch.km.client, key['key_id'], data['material_record'], batch.km.warn)
         if batch.verify:
             entry.result.update(fields)
             try:
@@ -365,9 +370,10 @@ def _raise_or_return(batch, result):
 def handle_held_material(batch, entry, key):
     """Renew or rotate a key that already holds material, when the entry asks for it.
 
-    Proof (``_material_check.material_matches``): the public key of an RSA/EC key, the recorded
-    check value tag of an AES key. Returns True when it set ``entry.result``; False leaves the key
-    to the usual import path (which compares the material and reports it unchanged).
+    Proof (``_material_check.material_matches``): the public key of an RSA/EC key, the key-bound
+    material record of an AES key; without it nothing is deleted or rotated. Returns True when it
+    set ``entry.result``; False leaves the key to the usual import path (which compares the
+    material and reports it unchanged).
     """
     if key['key_state'] not in HOLDS_MATERIAL_STATES:
         return False
@@ -382,9 +388,10 @@ def handle_held_material(batch, entry, key):
     if matches is None:
         raise KmsInputError(
             'Key %s (%s) keeps its material: the material given cannot be proven to be the one KMS holds '
-            '(the key has no recorded check value: its material was imported before this collection '
-            'recorded one, or by another tool), and %s only with that proof. Its material expires on %s.'
-            % (entry.label, key['key_id'], 'rotation is done' if rotate else 'renewal deletes material',
+            '(the key has no material record bound to it, tag %s: its material was imported before this '
+            'collection wrote records, or by another tool; a check value is a claim, not a proof), and %s '
+            'only with that proof. Nothing was changed. Its material expires on %s.'
+            % (entry.label, key['key_id'], RECORD_TAG, 'rotation is done' if rotate else 'renewal deletes material',
                iso8601(key['expiration_time']) or 'never'))
     if matches and not renew_due:
         # rotate, but the key holds this material already: nothing to do, and proven once

@@ -28,9 +28,12 @@ description:
     fails and its message names the keys that failed.
   - Idempotent by key state. A key that already holds material gets no import call. It is reported
     as V(unchanged) only when nothing says it holds other material. For RSA and EC keys its public
-    key in KMS must be the public key of the given private key; for V(AES_256) keys the check value
-    recorded when the collection imported the material (key tag C(dew-kms-kcv)) must be the one of
-    the given material. Other material fails that key. See RV(results[].material_check).
+    key in KMS must be the public key of the given private key; for V(AES_256) keys the material
+    record the collection wrote when it imported the material (key tag C(dew-kms-record), an
+    AES-CMAC keyed with the material and bound to the key id) must be the one of the given material.
+    Other material fails that key. A key without such a record is V(unproven) - a check value or the
+    C(dew-kms-kcv) tag of earlier versions is a claim anyone could copy, never a proof. See
+    RV(results[].material_check).
   - KMS accepts only the same material again for a key, so the module cannot change the material
     of a key.
   - Key material is never part of the results, the messages, the diff or the warnings.
@@ -117,8 +120,8 @@ options:
             new external key with the given material, rename the old key to
             C(<alias>-retired-<UTC timestamp>) (it keeps working, for data encrypted under it) and move
             the alias to the new key. RV(results[].retired_key_id) names the old key.
-          - The proof is the public key for RSA and EC keys, and for AES keys the check value the
-            collection recorded as the key tag C(dew-kms-kcv) when it imported the material. An AES key
+          - The proof is the public key for RSA and EC keys, and for AES keys the material record the
+            collection wrote as the key tag C(dew-kms-record) when it imported the material. An AES key
             without that record is never rotated; such an entry fails and the key stays as it is.
           - When the key holds the given material already, nothing happens. Only with O(phase=all).
         type: bool
@@ -227,11 +230,12 @@ attributes:
 notes:
   - "Calls per key - one key listing for all aliases (one call per 100 keys in the project), then
     for a key waiting for its material C(get-parameters-for-import) and C(import-key-material),
-    plus the check value tag for AES material, C(describe-key) on Open Telekom Cloud (its listing
+    plus the material record tag for AES material, C(describe-key) on Open Telekom Cloud (its listing
     shows no key_spec), and C(create-key) for a key that is created. Verification adds
     C(describe-key) and either C(encrypt-data) and C(decrypt-data) or C(get-publickey). A key
     that already holds its material is compared with it: AES keys through one query of the
-    recorded check values of all keys for the whole run, RSA and EC keys by their public key."
+    material records of all keys for the whole run (a key missing from its answer is asked
+    alone), RSA and EC keys by their public key."
   - "When C(create-key) or C(import-key-material) fails unclearly (a 5xx answer, or a connection
     lost after the request was sent), the module reads the key state before it acts again - it
     looks the alias up, or describes the key. A key that exists or holds its material is used as
@@ -348,18 +352,19 @@ results:
     material_check:
       description:
         - How the module knows which material the key holds.
-        - V(imported) - this run imported it (for V(AES_256) keys, its check value was recorded as
-          the key tag C(dew-kms-kcv)).
+        - V(imported) - this run imported it (for V(AES_256) keys, its material record was written as
+          the key tag C(dew-kms-record)).
         - V(public key matched) - the RSA/EC key held material, and its public key is the one of the
           given private key.
-        - V(matched) - the V(AES_256) key held material with the recorded check value of the given
-          material.
-        - V(no record) - the V(AES_256) key held material without a recorded check value (imported
-          before, or by another tool). Which material it holds cannot be told, and nothing is guessed.
+        - V(matched) - the V(AES_256) key held material whose material record (bound to this key) is
+          the one of the given material, a proof only the holder of the material can produce.
+        - V(unproven) - the V(AES_256) key held material without a material record (imported by
+          another tool or an earlier version, or tags that cannot be read). Which material it holds
+          cannot be proven; the key is left as it is and nothing is renewed or rotated.
         - V(null) - the key failed, or check mode predicts an import.
         - A key that holds other material fails instead (RV(results[].error)).
       type: str
-      choices: [imported, public key matched, matched, no record]
+      choices: [imported, public key matched, matched, unproven]
       sample: matched
     expiration_time:
       description: Expiry of the key material in epoch seconds; V(null) when it never expires.

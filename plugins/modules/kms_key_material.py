@@ -23,13 +23,15 @@ description:
   - Idempotent by key state. A key waiting for its material (C(pending_import)) gets it; a key that
     has material already (enabled or disabled) is left as it is, and the task reports no change
     only when nothing says it holds other material (see RV(material_check)). For RSA and EC keys the
-    public key in KMS must be the one of the given private key; for V(AES_256) keys the check value
-    the collection recorded as key tag C(dew-kms-kcv) when it imported must be the one of the given
-    material. Other material fails the task and changes nothing.
-  - After importing V(AES_256) material the module records its check value (the first 3 bytes of
-    AES-CMAC over 16 zero bytes, 6 hex digits; not a secret) as the key tag C(dew-kms-kcv). If the
-    cloud refuses the tag, the import still succeeds with a warning. KMS itself only ever accepts the
-    same material again for a key that had material before.
+    public key in KMS must be the one of the given private key; for V(AES_256) keys the material
+    record the collection wrote as key tag C(dew-kms-record) when it imported must be the one of the
+    given material. Other material fails the task and changes nothing.
+  - After importing V(AES_256) material the module writes its material record as the key tag
+    C(dew-kms-record) - the full AES-CMAC keyed with the material over a message holding the key id
+    (22 characters, base64url; not a secret). Only the holder of the material can compute it for a
+    key, and a record copied from another key never matches. If the cloud refuses the tag, the import
+    still succeeds with a warning. KMS itself only ever accepts the same material again for a key
+    that had material before, which is what makes the record a proof.
   - Everything that can be checked locally (material size and type, key type, key state, expiry)
     is checked before any change is made.
 author:
@@ -186,18 +188,20 @@ RETURN = r"""
 material_check:
   description:
     - How the module knows which material the key holds.
-    - V(imported) - this task imported it (for V(AES_256) keys, its check value was recorded as the
-      key tag C(dew-kms-kcv)).
+    - V(imported) - this task imported it (for V(AES_256) keys, its material record was written as
+      the key tag C(dew-kms-record)).
     - V(public key matched) - the RSA/EC key held material whose public key is the one of the given
       private key.
-    - V(matched) - the V(AES_256) key held material with the recorded check value of the given material.
-    - V(no record) - the V(AES_256) key held material without a recorded check value (imported
-      before, by another tool, or where tags cannot be read). Which material it holds cannot be told.
+    - V(matched) - the V(AES_256) key held material whose material record (bound to this key) is the
+      one of the given material.
+    - V(unproven) - the V(AES_256) key held material without a material record (imported by another
+      tool or an earlier version, or where tags cannot be read; the C(dew-kms-kcv) tag of earlier
+      versions is a claim, not a proof). Which material it holds cannot be proven.
     - V(not checked) - pre-wrapped input for a key that holds material; the material is not known here.
     - V(null) with O(state=absent), and in check mode when an import is due.
   returned: success
   type: str
-  choices: [imported, public key matched, matched, no record, not checked]
+  choices: [imported, public key matched, matched, unproven, not checked]
   sample: matched
 key:
   description: The key after the task (predicted in check mode).

@@ -62,6 +62,13 @@ def reference_kcv(material):
     return mac.finalize()[:3].hex().upper()
 
 
+def reference_record(material, key_id):
+    """The key-bound material record, computed here from its definition."""
+    mac = cmac.CMAC(algorithms.AES(material))
+    mac.update(b'dew.kms material record v1\x00' + key_id.encode('ascii'))
+    return base64.urlsafe_b64encode(mac.finalize()).decode('ascii').rstrip('=')
+
+
 def export_entry(key_id, alias, key_spec, expires=NOW + 86400, public_key=WRAPPING_PUBLIC,
                  algorithm='RSAES_OAEP_SHA_256'):
     key = {'key_id': key_id, 'alias': alias, 'key_spec': key_spec}
@@ -347,17 +354,37 @@ def test_wrap_offline_wraps_every_kind_and_records_check_values(tmp_path, no_net
     aes, ec_key, rsa_key = document['keys']
     assert list(aes) == ['key_id', 'alias', 'key_spec', 'wrapping_algorithm', 'import_token', 'token_expiration_time',
                          'token_expiration_date', 'encrypted_key_material', 'encrypted_privatekey',
-                         'check_value_type', 'check_value']
+                         'check_value_type', 'check_value', 'material_record']
     assert aes['import_token'] == bundle.entries[0].data['import_token']
     assert unwrap_aes(aes['encrypted_key_material']) == material
     assert aes['encrypted_privatekey'] is None
     assert (aes['check_value_type'], aes['check_value']) == ('kcv', reference_kcv(material))
+    # the proof later runs compare with: bound to this key, computed where the material is
+    assert aes['material_record'] == reference_record(material, AES_ID) and len(aes['material_record']) == 22
+    assert aes['material_record'] != reference_record(material, EC_ID)
     for wrapped, private_key in ((ec_key, EC_MATERIAL), (rsa_key, RSA_MATERIAL)):
         temporary = unwrap_aes(wrapped['encrypted_key_material'])
         pkcs8 = keywrap.aes_key_unwrap_with_padding(temporary, base64.b64decode(wrapped['encrypted_privatekey']))
         assert serialization.load_der_private_key(pkcs8, None).private_numbers() == private_key.private_numbers()
         assert wrapped['check_value_type'] == 'public_key_sha256'
         assert wrapped['check_value'] == hashlib.sha256(spki_der(private_key)).hexdigest()
+        assert list(wrapped)[-1] == 'material_record' and wrapped['material_record'] is None
+
+
+def test_wrap_offline_binds_each_record_to_its_key(tmp_path, no_network):
+    """The same material wrapped for two keys: the same KCV, two records."""
+    material = os.urandom(32)
+    bundle = read_export(tmp_path, export_document(export_entry(AES_ID, 'app-data', 'AES_256'),
+                                                   export_entry(RSA_ID, 'app-more', 'AES_256')))
+    document, failures = _ceremony.wrap_offline(bundle, [
+        {'alias': 'app-data', 'material': ('symmetric', material)},
+        {'alias': 'app-more', 'material': ('symmetric', base64.b64encode(material).decode('ascii'))}], now=NOW)
+    assert failures == []
+    first, second = document['keys']
+    assert first['check_value'] == second['check_value'] == reference_kcv(material)
+    assert (first['material_record'], second['material_record']) == (
+        reference_record(material, AES_ID), reference_record(material, RSA_ID))
+    assert first['material_record'] != second['material_record']
 
 
 def test_wrapped_bundle_reads_back_clean(tmp_path, no_network):
@@ -371,6 +398,7 @@ def test_wrapped_bundle_reads_back_clean(tmp_path, no_network):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     wrapped = _ceremony.read_bundle(path, 'byok_wrapped_path', _ceremony.WRAPPED_FORMAT)
     assert [entry.problem for entry in wrapped.entries] == [None, None, None]
+    assert [entry.data['material_record'] is None for entry in wrapped.entries] == [False, True, True]
     assert wrapped.exported == '2029-12-31T23:59:00Z'
     entries, failures = _ceremony.match_keys(wrapped, [{'alias': 'app-rsa'}, {'alias': 'app-data'},
                                                        {'alias': 'app-sign'}], now=NOW)
@@ -453,6 +481,17 @@ def wrapped_document(tmp_path):
     (2, lambda key: key.pop('check_value_type'), 'check_value_type must be "public_key_sha256"'),
     (0, lambda key: key.update(check_value='abcdef'), 'a kcv check value is six upper-case hex digits'),
     (1, lambda key: key.pop('check_value'), 'check_value is missing'),
+    # a material record is the 22-character record of AES_256 material, or left out
+    (0, lambda key: key.update(material_record=key['check_value']), 'material_record must be the 22-character'),
+    (0, lambda key: key.update(material_record=key['material_record'][:21]), 'material_record must be the 22-'),
+    (0, lambda key: key.update(material_record=key['material_record'] + 'A'), 'material_record must be the 22-'),
+    (0, lambda key: key.update(material_record=key['material_record'] + '=='), 'material_record must be the 22-'),
+    (0, lambda key: key.update(material_record='+' * 22), 'material_record must be the 22-character'),
+    (0, lambda key: key.update(material_record=''), 'material_record must be the 22-character'),
+    (0, lambda key: key.update(material_record=12345), 'material_record must be the 22-character'),
+    (0, lambda key: key.update(material_record=['A' * 22]), 'material_record must be the 22-character'),
+    (1, lambda key: key.update(material_record='A' * 22), 'record of AES_256 material (or be left out)'),
+    (2, lambda key: key.update(material_record='A' * 22), 'record of AES_256 material (or be left out)'),
 ])
 def test_wrapped_entry_problems(tmp_path, index, change, problem):
     document = wrapped_document(tmp_path)
@@ -463,6 +502,17 @@ def test_wrapped_entry_problems(tmp_path, index, change, problem):
     assert [problem is None for problem in problems] == [i != index for i in range(3)]
     assert problem in problems[index].msg
     assert problems[index].msg.startswith('byok_wrapped_path (')
+
+
+def test_a_wrapped_aes_entry_without_a_material_record_is_accepted(tmp_path):
+    """Bundles written by earlier versions, or filled by other tools, carry no record: the import
+    writes none, and later runs report the key unproven."""
+    document = wrapped_document(tmp_path)
+    document['keys'][0].pop('material_record')
+    bundle = _ceremony.read_bundle(write_json(tmp_path, document, 'w.json'), 'byok_wrapped_path',
+                                   _ceremony.WRAPPED_FORMAT)
+    assert [entry.problem for entry in bundle.entries] == [None, None, None]
+    assert 'material_record' not in bundle.entries[0].data
 
 
 def test_export_bundle_is_refused_where_the_wrapped_one_belongs(tmp_path):

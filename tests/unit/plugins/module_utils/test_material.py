@@ -183,9 +183,10 @@ def test_material_already_there_is_only_looked_up_and_warns_about_expiry():
     changed, before, after = _material.import_material(
         client, key(state='2'), _material.load_material(AES, 'key_material'), 'RSAES_OAEP_SHA_256',
         expiration_time=1893456000, warn=warnings.append)
-    assert not changed and dict(before, material_check='no record') == after
+    assert not changed and dict(before, material_check='unproven') == after
     assert client.calls == [('tags', True)]
     assert warnings and 'was not applied' in warnings[0]
+    assert len(warnings) == 2 and 'cannot be proven to be the material of key_material' in warnings[1]
 
 
 def test_unclear_import_failure_with_key_still_pending_is_imported_again(keys):

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 
 import pytest
@@ -20,7 +21,7 @@ import responses
 
 from unittest import mock
 
-from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
+from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv, material_record
 from ansible_collections.dew.kms.plugins.modules import kms_byok
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
     AUTH, ENDPOINT, IMPORT_TOKEN, PROJECT_ID, TOKEN, key_info, private_pem, run_module)
@@ -53,12 +54,31 @@ class Kms:
         self.pending = {}           # key_id -> describe-key answers left in state 1
         self.lock = threading.Lock()
         for action in ('list-keys', 'describe-key', 'create-key', 'get-parameters-for-import',
-                       'import-key-material', 'encrypt-data', 'decrypt-data', 'get-publickey'):
+                       'import-key-material', 'delete-imported-key-material', 'encrypt-data', 'decrypt-data',
+                       'get-publickey'):
             rsps.add_callback(responses.POST, '%s/v1.0/%s/kms/%s' % (ENDPOINT, PROJECT_ID, action),
                               callback=self.answer(action))
         tags_url = r'%s/v1\.0/%s/kms/([0-9a-f-]{36})/tags' % (re.escape(ENDPOINT), PROJECT_ID)
         rsps.add_callback(responses.GET, re.compile(tags_url + '$'), callback=self.tag_answer('tags'))
         rsps.add_callback(responses.POST, re.compile(tags_url + '/action$'), callback=self.tag_answer('tags/action'))
+
+    def serve_tag_query(self, hidden=()):
+        """Answer the query of keys by tag (resource_instances/action) from ``tags``: the keys with
+        the tag asked for, except those in ``hidden`` (an answer that leaves keys out)."""
+        def callback(request):
+            body = json.loads(request.body)
+            with self.lock:
+                self.calls.append(('resource_instances/action', body))
+                wanted = body['tags'][0]['key']
+                found = [key_id for key_id, tags in sorted(self.tags.items())
+                         if wanted in tags and key_id not in hidden]
+            resources = [{'resource_id': key_id, 'resource_name': self.keys[key_id]['key_alias'],
+                          'resource_detail': {},
+                          'tags': [{'key': name, 'value': value} for name, value in self.tags[key_id].items()]}
+                         for key_id in found]
+            return 200, {}, json.dumps({'resources': resources, 'total_count': len(resources)})
+        self.rsps.add_callback(responses.POST, '%s/v1.0/%s/kms/resource_instances/action' % (ENDPOINT, PROJECT_ID),
+                               callback=callback)
 
     def key(self, alias, state='5', spec='AES_256', origin='external', **kwargs):
         key_id = str(uuid.uuid4())
@@ -119,7 +139,8 @@ class Kms:
         with self.lock:
             pending = self.pending.get(body['key_id'], 0)
             self.pending[body['key_id']] = max(0, pending - 1)
-        return 200, {'key_info': dict(self.keys[body['key_id']], key_state='1') if pending else self.keys[body['key_id']]}
+        info = self.keys[body['key_id']]
+        return 200, {'key_info': dict(info, key_state='1') if pending else info}
 
     def create_key(self, body):
         with self.lock:
@@ -140,6 +161,14 @@ class Kms:
         with self.lock:
             self.imported[body['key_id']] = body
             self.keys[body['key_id']]['key_state'] = '2'
+            self.keys[body['key_id']]['expiration_time'] = str(body['expiration_time'] * 1000) \
+                if body.get('expiration_time') else ''
+        return 200, {}
+
+    def delete_imported_key_material(self, body):
+        with self.lock:
+            self.keys[body['key_id']]['key_state'] = '5'
+            self.keys[body['key_id']]['expiration_time'] = ''
         return 200, {}
 
     def encrypt_data(self, body):
@@ -166,7 +195,8 @@ def kms(wrapping_key):
         yield Kms(rsps, wrapping_key)
 
 
-MODULE_OPTIONS = ('verify', 'create_missing', 'max_workers', 'wrapping_algorithm', 'cloud_provider', 'wait_timeout')
+MODULE_OPTIONS = ('verify', 'create_missing', 'max_workers', 'wrapping_algorithm', 'cloud_provider', 'wait_timeout',
+                  'renew_within_days')
 
 
 def run(keys, **kwargs):
@@ -206,7 +236,8 @@ def test_first_run_creates_imports_and_lists_once(kms):
     # one listing for all aliases; per key parameters + import, plus create and one describe (is
     # it still pending activation?) for new keys
     assert kms.count('list-keys') == 1 and kms.count('describe-key') == 2
-    assert (kms.count('create-key'), kms.count('get-parameters-for-import'), kms.count('import-key-material')) == (2, 3, 3)
+    assert (kms.count('create-key'), kms.count('get-parameters-for-import'),
+            kms.count('import-key-material')) == (2, 3, 3)
     assert [kms.unwrap(r['key_id']) for r in results] == [base64.b64decode(m) for m in materials]
     assert [b for a, b in kms.calls if a == 'create-key'][0]['origin'] == 'external'
     assert_no_secret(result, *materials)
@@ -215,17 +246,19 @@ def test_first_run_creates_imports_and_lists_once(kms):
 def test_second_run_is_one_listing_and_one_tag_query_per_key_and_no_change(kms):
     first, second = material(), material()
     recorded = kms.key('app-1', state='2')
-    kms.tags[recorded] = {'dew-kms-kcv': kcv(first)}
-    kms.key('app-2', state='3')
+    kms.tags[recorded] = {'dew-kms-record': material_record(first, recorded)}
+    unproven = kms.key('app-2', state='3')
 
     result = run([{'alias': 'app-1', 'key_material': first},
                   {'alias': 'app-2', 'key_material': second}], verify=True)
 
     assert not result['failed'] and not result['changed']
     assert [r['action'] for r in result['results']] == ['unchanged', 'unchanged']
-    assert [r['material_check'] for r in result['results']] == ['matched', 'no record']
+    assert [r['material_check'] for r in result['results']] == ['matched', 'unproven']
     assert [r['verified'] for r in result['results']] == [None, None]
     assert kms.actions() == ['list-keys', 'tags'] and kms.count('tags') == 2
+    assert [w for w in result['warnings'] if w.startswith('app-2: Key %s holds material that cannot be proven'
+                                                          % unproven)]
 
 
 def test_material_from_files_and_expiry(kms, tmp_path):
@@ -386,10 +419,10 @@ def test_server_errors_on_create_and_import_are_settled_by_key_state(kms):
     assert result['warnings'] == [
         'create-key for alias flaky failed with HTTP 503 KMS.0104; no key has the alias, so it is created again '
         '(attempt 2 of 3).',
-        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
-        'is imported again (attempt 2 of 3).' % entry['key_id'],
-        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, so it '
-        'is imported again (attempt 3 of 3).' % entry['key_id']]
+        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, '
+        'so it is imported again (attempt 2 of 3).' % entry['key_id'],
+        'flaky: import-key-material for key %s failed with HTTP 503 KMS.0104; the key is still waiting for import, '
+        'so it is imported again (attempt 3 of 3).' % entry['key_id']]
     assert_no_secret(result, value)
 
 
@@ -576,7 +609,8 @@ def test_quota_stops_creating_keys_and_the_others_proceed(kms):
     results = result['results']
     assert [r['action'] for r in results] == ['imported', 'created+imported', 'failed', 'failed']
     assert results[0]['key_id'] == existing and results[1]['key_state'] == '2'
-    assert results[2]['error_code'] == 'KMS.1105' and 'quota of customer keys (100 keys per project unless raised' in results[2]['error']
+    assert results[2]['error_code'] == 'KMS.1105'
+    assert 'quota of customer keys (100 keys per project unless raised' in results[2]['error']
     assert results[3]['error'] == (
         'Key app-4 was not created: key quota reached (create-key answered KMS.1105 for another key of this task). '
         'Schedule deletion of keys that are no longer used, or ask the cloud provider for a higher key quota, '
@@ -619,7 +653,8 @@ def test_new_key_that_stays_pending_activation_fails_only_itself(kms):
 def test_alias_prefix_names_the_same_key(kms):
     existing = kms.key('app-1', state='2')
 
-    result = run([{'alias': 'alias/app-1', 'key_material': material()}, {'alias': 'alias/app-2', 'key_material': material()}])
+    result = run([{'alias': 'alias/app-1', 'key_material': material()},
+                  {'alias': 'alias/app-2', 'key_material': material()}])
 
     assert not result['failed'] and [r['alias'] for r in result['results']] == ['app-1', 'app-2']
     assert result['results'][0]['key_id'] == existing
@@ -647,29 +682,31 @@ def test_first_import_records_the_check_value_of_aes_material_only(kms, private_
     assert not result['failed'], result['msg']
     aes_id, ec_id = [r['key_id'] for r in result['results']]
     assert [r['material_check'] for r in result['results']] == ['imported', 'imported']
-    assert kms.tags == {aes_id: {'dew-kms-kcv': kcv(aes)}}
+    assert kms.tags == {aes_id: {'dew-kms-record': material_record(aes, aes_id)}}
     assert ec_id not in kms.tags
+    assert_no_secret(result, material_record(aes, aes_id))
 
 
 def test_other_aes_material_than_recorded_fails_that_key_only(kms):
     held, given, fine = material(), material(), material()
     other_id = kms.key('other', state='2')
-    kms.tags[other_id] = {'dew-kms-kcv': kcv(held)}
-    kms.key('fine', state='2')
-    kms.tags[kms.key('third', state='2')] = {'dew-kms-kcv': kcv(fine)}
+    kms.tags[other_id] = {'dew-kms-record': material_record(held, other_id)}
+    fine_id = kms.key('fine', state='2')
+    third_id = kms.key('third', state='2')
+    kms.tags[third_id] = {'dew-kms-record': material_record(fine, third_id)}
 
     result = run([{'alias': 'other', 'key_material': given}, {'alias': 'fine', 'key_material': fine},
                   {'alias': 'third', 'key_material': fine}])
 
     assert result['failed'] and not result['changed']
     assert [r['action'] for r in result['results']] == ['failed', 'unchanged', 'unchanged']
-    assert [r['material_check'] for r in result['results']] == [None, 'no record', 'matched']
+    assert [r['material_check'] for r in result['results']] == [None, 'unproven', 'matched']
     error = result['results'][0]['error']
-    assert 'Key %s already holds other material' % other_id in error
-    assert 'recorded check value (tag dew-kms-kcv) is %s' % kcv(held) in error and kcv(given) in error
+    assert 'Key %s does not hold the material of key_material' % other_id in error
+    assert 'its material record (tag dew-kms-record) is not the one' in error
     assert '1 of 3 keys failed (other)' in result['msg']
     assert kms.count('get-parameters-for-import') == 0 and kms.count('import-key-material') == 0
-    assert_no_secret(result, held, given, fine)
+    assert_no_secret(result, held, given, fine, material_record(given, other_id), material_record(fine, fine_id))
 
 
 def test_other_private_key_than_held_fails_and_the_same_one_is_proven(kms, private_keys):
@@ -706,11 +743,16 @@ def test_material_imported_by_another_run_meanwhile_is_compared(kms):
         kms.get_parameters_for_import = get_parameters_for_import
         return run([{'alias': 'raced', 'key_material': mine}])
 
-    result = other_run_wins({'dew-kms-kcv': kcv(theirs)})
-    assert result['failed'] and 'already holds other material' in result['results'][0]['error']
-    result = other_run_wins({})
-    assert result['failed'] and 'received material from another run at the same time' in result['results'][0]['error']
-    result = other_run_wins({'dew-kms-kcv': kcv(mine)})
+    result = other_run_wins({'dew-kms-record': material_record(theirs, key_id)})
+    assert result['failed'] and 'does not hold the material of' in result['results'][0]['error']
+    # the record of this material, copied from another key: still other material
+    result = other_run_wins({'dew-kms-record': material_record(mine, str(uuid.uuid4()))})
+    assert result['failed'] and 'does not hold the material of' in result['results'][0]['error']
+    for claim in ({}, {'dew-kms-kcv': kcv(mine)}):
+        result = other_run_wins(claim)
+        assert result['failed']
+        assert 'received material from another run at the same time' in result['results'][0]['error']
+    result = other_run_wins({'dew-kms-record': material_record(mine, key_id)})
     assert not result['failed'] and not result['changed']
     assert (result['results'][0]['action'], result['results'][0]['material_check']) == ('unchanged', 'matched')
     assert kms.count('import-key-material') == 0
@@ -730,7 +772,7 @@ def test_alias_created_by_another_run_without_record_is_no_proof(kms):
 
     result = run([{'alias': 'late', 'key_material': material()}])
 
-    assert result['failed'] and 'has no recorded check value' in result['results'][0]['error']
+    assert result['failed'] and 'has no material record (tag dew-kms-record) yet' in result['results'][0]['error']
     assert kms.count('import-key-material') == 0
 
 
@@ -742,27 +784,123 @@ def test_a_failing_tag_record_only_warns(kms):
 
     assert not result['failed'] and result['results'][0]['material_check'] == 'imported'
     assert len(result['warnings']) == 1
-    assert 'check value could not be recorded as the key tag dew-kms-kcv' in result['warnings'][0]
+    assert 'material record could not be written as the key tag dew-kms-record' in result['warnings'][0]
 
 
-def test_an_unreadable_tag_list_is_no_record_with_a_warning(kms):
+def test_an_unreadable_tag_list_is_unproven_with_a_warning(kms):
     key_id = kms.key('untagged', state='2')
     kms.fail[('tags', key_id)] = 'KMS.0308'
 
     result = run([{'alias': 'untagged', 'key_material': material()}])
 
-    assert not result['failed'] and result['results'][0]['material_check'] == 'no record'
+    assert not result['failed'] and result['results'][0]['material_check'] == 'unproven'
     assert 'could not be read' in result['warnings'][0]
+    assert 'cannot be proven to be the material of key_material' in result['warnings'][1]
 
 
 def test_check_mode_compares_too_but_records_nothing(kms):
     key_id = kms.key('checked', state='2')
-    kms.tags[key_id] = {'dew-kms-kcv': kcv(material())}
+    kms.tags[key_id] = {'dew-kms-record': material_record(material(), key_id)}
     kms.key('new-one')
 
     result = run([{'alias': 'checked', 'key_material': material()}, {'alias': 'new-one', 'key_material': material()}],
                  check_mode=True)
 
-    assert result['failed'] and 'already holds other material' in result['results'][0]['error']
+    assert result['failed'] and 'does not hold the material of' in result['results'][0]['error']
     assert result['results'][1]['action'] == 'would_import' and result['results'][1]['material_check'] is None
     assert kms.count('tags/action') == 0 and kms.count('import-key-material') == 0
+
+
+# ------------------------------------------------------------------------------ forged proofs
+
+def co_tenant_keys(kms, owner_material, expiration=''):
+    """The owner's key W holds ``owner_material`` with its record. A co-tenant's keys V and L hold
+    their own material: V carries W's record (copied), L the KCV of the owner's material (printed
+    in every report) as the tag of earlier versions."""
+    owner = kms.key('owner-w', state='2', expiration=expiration)
+    kms.tags[owner] = {'dew-kms-record': material_record(owner_material, owner)}
+    copied = kms.key('forged-v', state='2', expiration=expiration)
+    kms.tags[copied] = {'dew-kms-record': kms.tags[owner]['dew-kms-record']}
+    legacy = kms.key('forged-l', state='2', expiration=expiration)
+    kms.tags[legacy] = {'dew-kms-kcv': kcv(owner_material)}
+    return owner, copied, legacy
+
+
+@pytest.mark.parametrize('tag_query', [False, True], ids=['tags per key', 'one tag query'])
+def test_a_copied_record_and_a_legacy_check_value_are_never_matched(kms, tag_query):
+    owner_material = material()
+    owner, copied, legacy = co_tenant_keys(kms, owner_material)
+    if tag_query:
+        kms.serve_tag_query()
+
+    result = run([{'alias': alias, 'key_material': owner_material} for alias in ('owner-w', 'forged-v', 'forged-l')])
+
+    by_alias = dict((r['alias'], r) for r in result['results'])
+    assert (by_alias['owner-w']['action'], by_alias['owner-w']['material_check']) == ('unchanged', 'matched')
+    assert (by_alias['forged-v']['action'], by_alias['forged-v']['material_check']) == ('failed', None)
+    assert 'Key %s does not hold the material of key_material' % copied in by_alias['forged-v']['error']
+    assert (by_alias['forged-l']['action'], by_alias['forged-l']['material_check']) == ('unchanged', 'unproven')
+    assert result['failed'] and not result['changed'] and '1 of 3 keys failed (forged-v)' in result['msg']
+    assert [w for w in result['warnings'] if w.startswith('forged-l: Key %s holds material that cannot be proven'
+                                                          % legacy)]
+    assert not any(r['material_check'] == 'matched' for r in result['results'] if r['key_id'] != owner)
+    assert kms.count('get-parameters-for-import') == 0 and kms.count('import-key-material') == 0
+    assert kms.count('tags/action') == 0  # nothing is written onto the co-tenant's keys
+    # neither the material nor the proofs that would make the co-tenant's keys pass are shown
+    assert_no_secret(result, owner_material, material_record(owner_material, copied),
+                     material_record(owner_material, legacy))
+    if tag_query:
+        queries = [body for action, body in kms.calls if action == 'resource_instances/action']
+        assert [query['tags'] for query in queries] == [[{'key': 'dew-kms-record', 'values': []}]]
+        # the legacy key is not in the query's answer: asked alone, and still unproven
+        assert [body['key_id'] for action, body in kms.calls if action == 'tags'] == [legacy]
+
+
+def test_a_key_missing_from_the_tag_query_is_matched_by_its_own_record(kms):
+    first, second = material(), material()
+    answered = kms.key('answered', state='2')
+    kms.tags[answered] = {'dew-kms-record': material_record(first, answered)}
+    missing = kms.key('missing', state='2')
+    kms.tags[missing] = {'dew-kms-record': material_record(second, missing)}
+    kms.serve_tag_query(hidden={missing})
+
+    result = run([{'alias': 'answered', 'key_material': first}, {'alias': 'missing', 'key_material': second}])
+
+    assert not result['failed'] and not result['changed'] and result['warnings'] == []
+    assert [(r['action'], r['material_check']) for r in result['results']] == [('unchanged', 'matched')] * 2
+    assert kms.count('resource_instances/action') == 1
+    assert [body['key_id'] for action, body in kms.calls if action == 'tags'] == [missing]
+
+
+def soon(days):
+    return str((int(time.time()) + days * 86400) * 1000)
+
+
+@pytest.mark.parametrize('tag_query', [False, True], ids=['tags per key', 'one tag query'])
+def test_renewal_of_keys_with_a_copied_record_or_a_legacy_check_value_deletes_nothing(kms, tag_query):
+    owner_material = material()
+    owner, copied, legacy = co_tenant_keys(kms, owner_material, expiration=soon(5))
+    if tag_query:
+        kms.serve_tag_query()
+
+    result = run([{'alias': alias, 'key_material': owner_material, 'expiration_time': '2040-01-01T00:00:00Z'}
+                  for alias in ('forged-v', 'forged-l', 'owner-w')], renew_within_days=30, max_workers=1)
+
+    by_alias = dict((r['alias'], r) for r in result['results'])
+    assert result['failed'] and '2 of 3 keys failed (forged-v, forged-l)' in result['msg']
+    assert by_alias['forged-v']['action'] == 'failed' and not by_alias['forged-v']['changed']
+    assert 'holds other material than the one given, so it is not renewed' in by_alias['forged-v']['error']
+    assert by_alias['forged-l']['action'] == 'failed' and not by_alias['forged-l']['changed']
+    assert 'cannot be proven to be the one KMS holds' in by_alias['forged-l']['error']
+    assert 'the key has no material record bound to it, tag dew-kms-record' in by_alias['forged-l']['error']
+    assert 'Nothing was changed.' in by_alias['forged-l']['error']
+    # the owner's key, proven by its own record, is renewed: the only key whose material is deleted
+    assert by_alias['owner-w']['action'] == 'renewed'
+    deleted = [body['key_id'] for action, body in kms.calls if action == 'delete-imported-key-material']
+    assert deleted == [owner]
+    assert [body['key_id'] for action, body in kms.calls if action == 'import-key-material'] == [owner]
+    assert kms.keys[copied]['key_state'] == kms.keys[legacy]['key_state'] == '2'
+    assert kms.tags[copied] == {'dew-kms-record': material_record(owner_material, owner)}
+    assert kms.tags[legacy] == {'dew-kms-kcv': kcv(owner_material)}
+    assert_no_secret(result, owner_material, material_record(owner_material, copied),
+                     material_record(owner_material, legacy))

@@ -15,7 +15,7 @@ import pytest
 from unittest import mock
 import requests
 
-from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv
+from ansible_collections.dew.kms.plugins.module_utils._check_values import kcv, material_record
 from ansible_collections.dew.kms.plugins.modules import kms_key_material
 from ansible_collections.dew.kms.tests.unit.plugins.modules.utils import (
     AUTH, IMPORT_TOKEN, KEY_ID, TOKEN, private_der, private_pem, run_module)
@@ -49,14 +49,16 @@ def test_first_import_wraps_in_process_with_three_calls(kms, import_params, unwr
     assert not result['failed'] and result['changed']
     assert kms.actions() == ['describe-key', 'get-parameters-for-import', 'import-key-material', 'action']
     assert result['material_check'] == 'imported' and 'material_check' not in result['key']
-    assert kms.bodies('tags/action') == [{'action': 'create', 'tags': [{'key': 'dew-kms-kcv', 'value': kcv(MATERIAL)}]}]
+    assert kms.bodies('tags/action') == [
+        {'action': 'create', 'tags': [{'key': 'dew-kms-record', 'value': material_record(MATERIAL, KEY_ID)}]}]
     sent = kms.bodies('import-key-material')[0]
     assert unwrap(sent['encrypted_key_material']) == MATERIAL
     assert sent['import_token'] == IMPORT_TOKEN and sent['expiration_time'] == FUTURE
     assert 'encrypted_privatekey' not in sent
     assert kms.bodies('get-parameters-for-import') == [{'key_id': KEY_ID, 'wrapping_algorithm': 'RSAES_OAEP_SHA_256'}]
     key = result['key']
-    assert (key['key_state'], key['key_state_name'], key['enabled'], key['expiration_time']) == ('2', 'enabled', True, FUTURE)
+    assert (key['key_state'], key['key_state_name'], key['enabled'], key['expiration_time']) == (
+        '2', 'enabled', True, FUTURE)
     assert result['diff'] == {
         'before_header': KEY_ID, 'after_header': KEY_ID,
         'before': {'key_state': '5', 'key_state_name': 'pending_import', 'expiration_time': None},
@@ -66,13 +68,46 @@ def test_first_import_wraps_in_process_with_three_calls(kms, import_params, unwr
 
 def test_material_present_is_two_reads_and_no_change(kms):
     kms.describe(state='2', expiration=str(FUTURE * 1000))
-    kms.tags({'dew-kms-kcv': kcv(MATERIAL), 'team': 'x'})
+    kms.tags({'dew-kms-record': material_record(MATERIAL, KEY_ID), 'dew-kms-kcv': '000000', 'team': 'x'})
 
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE)})
 
     assert not result['failed'] and not result['changed'] and result['material_check'] == 'matched'
     assert kms.actions() == ['describe-key', 'tags']
     assert result['key']['expiration_time'] == FUTURE and result['warnings'] == []
+
+
+@pytest.mark.parametrize('tags', [
+    {'dew-kms-kcv': kcv(MATERIAL)},                                     # the legacy check value only
+    {'dew-kms-record': kcv(MATERIAL)},                                  # a check value is no record
+    {},
+], ids=['legacy kcv', 'kcv as record', 'no tags'])
+def test_material_present_with_a_claim_only_is_unproven(kms, tags):
+    kms.describe(state='2', expiration=str(FUTURE * 1000))
+    kms.tags(tags)
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE)})
+
+    assert not result['failed'] and not result['changed'] and result['material_check'] == 'unproven'
+    assert kms.actions() == ['describe-key', 'tags']
+    assert len(result['warnings']) == 1
+    assert 'cannot be proven to be the material of key_material' in result['warnings'][0]
+    assert_no_secret(result, material_record(MATERIAL, KEY_ID))
+
+
+@pytest.mark.parametrize('other', ['another key', 'other material'])
+def test_material_present_with_a_record_not_its_own_fails(kms, other):
+    record = material_record(MATERIAL, '1e1577c1-f838-5e0d-c46e-095cc585b480') if other == 'another key' \
+        else material_record(os.urandom(32), KEY_ID)
+    kms.describe(state='2', expiration=str(FUTURE * 1000))
+    kms.tags({'dew-kms-record': record, 'dew-kms-kcv': kcv(MATERIAL)})
+
+    result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': str(FUTURE)})
+
+    assert result['failed'] and not result.get('changed') and 'material_check' not in result
+    assert 'Key %s does not hold the material of key_material' % KEY_ID in result['msg']
+    assert kms.actions() == ['describe-key', 'tags']
+    assert_no_secret(result, material_record(MATERIAL, KEY_ID))
 
 
 def test_material_present_with_other_expiry_warns(kms):
@@ -82,8 +117,9 @@ def test_material_present_with_other_expiry_warns(kms):
     result = run({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'expiration_time': '2030-01-01'})
 
     assert not result['changed'] and kms.actions() == ['describe-key', 'tags']
-    assert result['material_check'] == 'no record'
+    assert result['material_check'] == 'unproven'
     assert 'expiration_time 2030-01-01T00:00:00Z was not applied' in result['warnings'][0]
+    assert 'cannot be proven to be the material of key_material' in result['warnings'][1]
 
 
 def test_check_mode_reads_only(kms):
@@ -343,7 +379,8 @@ def test_unsupported_private_key_type_is_refused_before_any_call(kms):
      'expiration_time is too far in the future: the latest accepted expiry is 9999-12-31T23:59:59Z'),
     ({'key_id': KEY_ID, 'key_material': MATERIAL_B64, 'project_id': AUTH['project_id'] + '/kms/enable-key?x='},
      'project_id (env HW_PROJECT_ID or OS_PROJECT_ID) is malformed: an IAM project ID is 32 hexadecimal'),
-    ({'key_id': KEY_ID, 'key_material_path': '/nonexistent/aes.key'}, 'key_material_path /nonexistent/aes.key cannot be read'),
+    ({'key_id': KEY_ID, 'key_material_path': '/nonexistent/aes.key'},
+     'key_material_path /nonexistent/aes.key cannot be read'),
     ({'key_id': KEY_ID, 'import_token': 'short', 'encrypted_key_material': WRAPPED}, 'import_token is malformed'),
     ({'key_id': KEY_ID, 'import_token': IMPORT_TOKEN, 'encrypted_key_material': 'AAAA'},
      'encrypted_key_material is malformed'),
@@ -421,7 +458,8 @@ def test_iso_expiration_time(kms, import_params):
 # ------------------------------------------------------------------------------ wrong key or state
 
 @pytest.mark.parametrize('info,expected', [
-    ({'origin': 'kms', 'state': '2'}, 'has origin kms: key material can only be imported into a key created with origin external'),
+    ({'origin': 'kms', 'state': '2'},
+     'has origin kms: key material can only be imported into a key created with origin external'),
     ({'state': '4'}, 'is pending deletion: cancel the deletion first'),
     ({'default': '1', 'alias': 'obs/default'}, 'is a Default Master Key'),
 ])
