@@ -13,7 +13,6 @@ must delete nothing: V fails as holding other material, L as unproven.
 import os
 import time
 
-import helpers
 from support.ansible import run_playbook
 
 PLAY = '''
