@@ -149,6 +149,7 @@ class ActionModule(ActionBase):
             outcome = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         result.update(outcome)
         self._show_summary(result.get('results'))
+        self._show_digests(result)
         return result
 
     def _runs_in_process(self):
@@ -195,6 +196,14 @@ class ActionModule(ActionBase):
         outcome['invocation'] = {'module_args': params}
         outcome.setdefault('changed', False)
         return remove_values(outcome, no_log_values)
+
+    def _show_digests(self, result):
+        """What the operator compares across the air gap: the wrapping keys and the bundle digests."""
+        if self._task.no_log or result.get('failed'):
+            return
+        lines = _report.digest_lines(result)
+        if lines:
+            display.display('kms_byok ' + '\n'.join(lines))
 
     def _show_summary(self, results):
         if not isinstance(results, list) or not results or self._task.no_log:

@@ -20,8 +20,10 @@ __metaclass__ = type
 import base64
 import binascii
 import collections
+import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -42,6 +44,12 @@ IMPORTABLE_KEY_SPECS = _wrap.SYMMETRIC_KEY_SPECS + _wrap.ASYMMETRIC_KEY_SPECS
 _KINDS = {EXPORT_FORMAT: 'export bundle', WRAPPED_FORMAT: 'wrapped bundle'}
 _WRITER = {EXPORT_FORMAT: 'the export phase',
            WRAPPED_FORMAT: 'the wrap phase (or an HSM following the documented format)'}
+
+# what the operator reads aloud and types: the first 128 bits of SHA-256 of the file's bytes, as
+# `sha256sum FILE | cut -c1-32` shows them; a forger needs a second preimage of 128 bits
+DIGEST_HEX_DIGITS = 32
+_TYPED_DIGEST_RE = re.compile(r'^[0-9a-f]{32}(?:[0-9a-f]{32})?$')
+_DIGEST_SEPARATORS_RE = re.compile(r'[\s:-]')
 
 KeyFailure = collections.namedtuple('KeyFailure', 'index key_id alias error')
 """One key that failed: ``index`` into the caller's key list (None for a key only the bundle has)."""
@@ -87,9 +95,11 @@ def build_export_bundle(entries, cloud=None, region=None, now=None):
     return _document(EXPORT_FORMAT, entries, cloud, region, now)
 
 
-def build_wrapped_bundle(entries, exported=None, cloud=None, region=None, now=None):
-    """The wrapped bundle document; ``exported`` is the ``created`` time of its export bundle."""
-    return _document(WRAPPED_FORMAT, entries, cloud, region, now, [('exported', exported)])
+def build_wrapped_bundle(entries, exported=None, cloud=None, region=None, now=None, export_digest=None):
+    """The wrapped bundle document; ``exported`` is the ``created`` time of its export bundle,
+    ``export_digest`` that bundle's digest (so the evidence of the import names both files)."""
+    return _document(WRAPPED_FORMAT, entries, cloud, region, now,
+                     [('exported', exported), ('export_digest', export_digest)])
 
 
 def serialize_bundle(document):
@@ -136,7 +146,31 @@ def _remove_quietly(path):
 
 
 def write_bundle(path, document, field, mode=BUNDLE_MODE):
-    write_file_atomic(path, serialize_bundle(document), field, mode)
+    """Write a bundle; returns its ``file_digest``, for the operator to carry to the next phase."""
+    text = serialize_bundle(document)
+    write_file_atomic(path, text, field, mode)
+    return file_digest(text.encode('utf-8'))
+
+
+def file_digest(data):
+    """The digest of a bundle's bytes as the operator reads it: 8 groups of 4 hex digits."""
+    digits = hashlib.sha256(data).hexdigest()[:DIGEST_HEX_DIGITS]
+    return '-'.join(digits[start:start + 4] for start in range(0, DIGEST_HEX_DIGITS, 4))
+
+
+def check_digest(data, typed, field, where, writer):
+    """Refuse ``data`` (a bundle's bytes) unless ``typed`` (option ``field``) is its digest:
+    32 hex digits, or all 64 of ``sha256sum``, in any case, grouped by spaces, dashes or colons."""
+    digits = _DIGEST_SEPARATORS_RE.sub('', typed).lower() if isinstance(typed, str) else ''
+    if not _TYPED_DIGEST_RE.fullmatch(digits):
+        raise KmsInputError('%s must be the digest %s printed: 32 hex digits (8 groups of 4, as printed), or '
+                            'the 64 of sha256sum. Nothing was done.' % (field, writer))
+    if not hashlib.sha256(data).hexdigest().startswith(digits):
+        # the file's own digest is not shown: copying it from here would defeat the check
+        raise KmsInputError('%s does not have the digest given in %s: the file is not the one %s wrote, or the '
+                            'digest was mistyped. Compare the digest read to you over the ceremony\'s own channel '
+                            'again; if it differs, the file was changed on the way: do not use it, run that phase '
+                            'again. Nothing was done.' % (where, field, writer))
 
 
 def _read_bounded(path, field, limit):
@@ -158,8 +192,11 @@ def _read_bounded(path, field, limit):
     return data
 
 
-def read_bundle(path, field, expected_format, limit=MAX_BUNDLE_BYTES):
+def read_bundle(path, field, expected_format, limit=MAX_BUNDLE_BYTES, digest=None, digest_field=None):
     """Read and check a bundle file as a whole; returns a ``Bundle``.
+
+    With ``digest_field`` the file's bytes must have the digest ``digest`` (``check_digest``)
+    before anything else is read from them.
 
     Raises KmsInputError naming ``field`` and the path for a file that cannot be a bundle of
     ``expected_format``: unreadable, not a regular file, too large, not JSON, another format,
@@ -167,6 +204,8 @@ def read_bundle(path, field, expected_format, limit=MAX_BUNDLE_BYTES):
     key (``Bundle.entries[i].problem``).
     """
     data = _read_bounded(path, field, limit)
+    if digest_field is not None:
+        check_digest(data, digest, digest_field, '%s (%s)' % (field, path), _WRITER[expected_format])
     try:
         document = json.loads(data.decode('utf-8'))
     except UnicodeDecodeError:
@@ -176,7 +215,9 @@ def read_bundle(path, field, expected_format, limit=MAX_BUNDLE_BYTES):
         where = ' (line %d, column %d)' % (error.lineno, error.colno) if hasattr(error, 'lineno') else ''
         raise KmsInputError('%s (%s) is not valid JSON%s: expected the %s written by %s.'
                             % (field, path, where, _KINDS[expected_format], _WRITER[expected_format]))
-    return Bundle(document, field, path, expected_format)
+    bundle = Bundle(document, field, path, expected_format)
+    bundle.digest = file_digest(data)
+    return bundle
 
 
 class Bundle:
@@ -209,6 +250,8 @@ class Bundle:
         self.exported = _optional_text(document.get('exported'))
         self.cloud = _optional_text(document.get('cloud'))
         self.region = _optional_text(document.get('region'))
+        self.export_digest = _optional_text(document.get('export_digest'))
+        self.digest = None  # of the file's bytes, set by read_bundle
         self.entries = [BundleEntry(self, index, data) for index, data in enumerate(keys)]
         seen = set()
         for entry in self.entries:
@@ -532,7 +575,7 @@ def wrap_offline(export_bundle, requested, now=None, warn=None, keys_field='byok
             continue
         wrapped.append(result)
     document = build_wrapped_bundle(wrapped, exported=export_bundle.created, cloud=export_bundle.cloud,
-                                    region=export_bundle.region, now=now)
+                                    region=export_bundle.region, now=now, export_digest=export_bundle.digest)
     return document, failures
 
 

@@ -39,6 +39,7 @@ _ISO_RE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 # user and host names as operating systems allow them; nothing that could hold a PEM or JSON
 _NAME_RE = re.compile(r'^[A-Za-z0-9._@\\-]{1,255}$')
 _KEY_SPECS = _keys.KEY_SPECS
+_DIGEST_RE = re.compile(r'^[0-9a-f]{4}(-[0-9a-f]{4}){7}$')
 _UNKNOWN = 'unknown'
 # the report holds no secret: readable by the team that files the change ticket
 REPORT_MODE = 0o644
@@ -133,14 +134,21 @@ def _plain_alias(value):
     return value
 
 
-def build_report(records, cloud=None, region=None, now=None):
-    """The report document: format marker, version, creation time, cloud, region, records."""
+def build_report(records, cloud=None, region=None, now=None, digests=None):
+    """The report document: format marker, version, creation time, cloud, region, the digests of
+    the ceremony's bundles (``{'export_bundle', 'wrapped_bundle'}``, as the operator compared
+    them), records."""
+    digests = digests or {}
     return collections.OrderedDict([
         ('format', REPORT_FORMAT),
         ('version', REPORT_VERSION),
         ('created', _keys.iso8601(int(time.time() if now is None else now))),
         ('cloud', _checked(cloud, 'cloud', _shape(_NAME_RE))),
         ('region', _checked(region, 'region', _shape(_NAME_RE))),
+        ('export_bundle_digest', _checked(digests.get('export_bundle'), 'export bundle digest',
+                                          _shape(_DIGEST_RE))),
+        ('wrapped_bundle_digest', _checked(digests.get('wrapped_bundle'), 'wrapped bundle digest',
+                                           _shape(_DIGEST_RE))),
         ('keys', list(records)),
     ])
 
@@ -195,6 +203,8 @@ def render_markdown(report):
         '',
         '- Report created: %s (UTC)' % _cell(report.get('created')),
         '- Cloud: %s, region: %s' % (_cell(report.get('cloud')), _cell(report.get('region'))),
+        '- Export bundle digest: %s; wrapped bundle digest: %s' % (
+            _cell(report.get('export_bundle_digest')), _cell(report.get('wrapped_bundle_digest'))),
         '- Keys: %d (%s)' % (len(records), ', '.join('%s %d' % (_cell(action), count)
                                                      for action, count in sorted(actions.items())) or 'none'),
         '',

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 import os
 import time
 
@@ -58,6 +59,9 @@ PATHS_NEEDED = {'all': (), 'export': ('bundle_path',), 'wrap': ('bundle_path', '
 PATHS_WRITTEN = {'all': ('report_path',), 'export': ('bundle_path',), 'wrap': ('wrapped_path',),
                  'import': ('report_path',)}
 PHASES_NEEDING_MATERIAL = ('all', 'wrap')
+# the digest of the file a phase reads, typed in by the operator from the phase that wrote it
+DIGEST_NEEDED = {'wrap': ('bundle_digest', 'bundle_path', 'the export phase'),
+                 'import': ('wrapped_digest', 'wrapped_path', 'the wrap phase')}
 PHASES_WITH_REPORT = ('all', 'import')
 
 
@@ -68,6 +72,19 @@ def check_options(params):
         if (params.get(option) or 0) < 0:
             raise KmsInputError('%s must be 0 (%s) or a positive number of days.' % (option, meaning))
     _check_material_at_hand(params)
+    _check_digest_given(params)
+
+
+def _check_digest_given(params):
+    """The phases that read a bundle carried across the air gap need its digest, given out of band."""
+    if params['phase'] not in DIGEST_NEEDED:
+        return
+    option, path_option, writer = DIGEST_NEEDED[params['phase']]
+    if not params.get(option):
+        raise KmsInputError('phase=%s needs %s: the digest %s printed for %s, read to you over a channel other '
+                            'than the one that carried the file (for example by phone, or from the screen of '
+                            'the other station). It proves that the file was not changed on the way. Nothing '
+                            'was done.' % (params['phase'], option, writer, path_option))
 
 
 def _check_paths(params):
@@ -149,7 +166,10 @@ def _write_report(batch, wrapped_bundle, now):
         source.setdefault('wrapping_algorithm', params['wrapping_algorithm'])
         records.append(_evidence.evidence_record(source, times, _evidence.COLLECTION_VERSION, runner))
     config = batch.km.client.config
-    report = _evidence.build_report(records, cloud=config.cloud_provider, region=config.region, now=now)
+    digests = {'export_bundle': wrapped_bundle.export_digest, 'wrapped_bundle': wrapped_bundle.digest} \
+        if wrapped_bundle else {}
+    report = _evidence.build_report(records, cloud=config.cloud_provider, region=config.region, now=now,
+                                    digests=digests)
     _evidence.write_report(params['report_path'], report, 'report_path')
 
 
@@ -171,7 +191,7 @@ def _export_phase(batch):
     if exported and not batch.check_mode:
         config = batch.km.client.config
         document = _ceremony.build_export_bundle(exported, cloud=config.cloud_provider, region=config.region)
-        _ceremony.write_bundle(params['bundle_path'], document, 'bundle_path')
+        result['bundle_digest'] = _ceremony.write_bundle(params['bundle_path'], document, 'bundle_path')
         result['bundle_path'] = params['bundle_path']
         result['changed'] = True
     return _raise_or_return(batch, finish(batch, result))
@@ -203,6 +223,12 @@ def _export_key(batch, entry):
     entry.export = _ceremony.export_entry(key, import_params, batch.wrapping_algorithm)
     entry.result = _result(entry, key, 'created+exported' if created else 'exported', True)
     entry.result['token_expiration_date'] = import_params['expiration_date']
+    entry.result['wrapping_key_sha256'] = _wrapping_key_sha256(import_params['public_key'])
+
+
+def _wrapping_key_sha256(public_key):
+    """SHA-256 (hex) of the DER of a wrapping public key as KMS hands it out (base64 DER)."""
+    return hashlib.sha256(base64.b64decode(public_key)).hexdigest()
 
 
 def _check_spec(entry, key):
@@ -217,7 +243,8 @@ def _wrap_phase(batch):
     """Material + export bundle -> wrapped bundle. Never touches ``batch.km.client``."""
     params = batch.km.params
     batch.parallel(batch.prepare, batch.live())
-    bundle = _ceremony.read_bundle(params['bundle_path'], 'bundle_path', _ceremony.EXPORT_FORMAT)
+    bundle = _ceremony.read_bundle(params['bundle_path'], 'bundle_path', _ceremony.EXPORT_FORMAT,
+                                   digest=params.get('bundle_digest'), digest_field='bundle_digest')
     requested = [_requested(entry, entry.material if entry.error is None else None) for entry in batch.entries]
     document, failures = _ceremony.wrap_offline(bundle, requested, warn=batch.km.warn, keys_field='keys')
     _refuse_foreign(failures)
@@ -228,12 +255,19 @@ def _wrap_phase(batch):
         # the wrapped bundle is written anew on every run (new wrap, new check of every token)
         entry.result = _result(entry, key, 'would_wrap' if batch.check_mode else 'wrapped', True)
         entry.result.update(wrapping_algorithm=item['wrapping_algorithm'], check_value_type=item['check_value_type'],
-                            check_value=item['check_value'], token_expiration_date=item['token_expiration_date'])
+                            check_value=item['check_value'], token_expiration_date=item['token_expiration_date'],
+                            wrapping_key_sha256=_wrapping_key_sha256(_wrapping_key_of(bundle, item)))
     result = _outcome_without_raising(batch)
+    result['bundle_digest'] = bundle.digest
     if document['keys'] and not batch.check_mode:
-        _ceremony.write_bundle(params['wrapped_path'], document, 'wrapped_path')
+        result['wrapped_digest'] = _ceremony.write_bundle(params['wrapped_path'], document, 'wrapped_path')
         result['wrapped_path'] = params['wrapped_path']
     return _raise_or_return(batch, finish(batch, result))
+
+
+def _wrapping_key_of(bundle, item):
+    """The wrapping public key the export bundle held for the wrapped ``item``."""
+    return next(entry.data['public_key'] for entry in bundle.entries if entry.key_id == item['key_id'])
 
 
 def _requested(entry, material):
@@ -258,7 +292,8 @@ def _fail_entries(batch, failures):
 
 def _import_phase(batch):
     params = batch.km.params
-    bundle = _ceremony.read_bundle(params['wrapped_path'], 'wrapped_path', _ceremony.WRAPPED_FORMAT)
+    bundle = _ceremony.read_bundle(params['wrapped_path'], 'wrapped_path', _ceremony.WRAPPED_FORMAT,
+                                   digest=params.get('wrapped_digest'), digest_field='wrapped_digest')
     requested = [_requested(entry, None) for entry in batch.entries]
     entries, failures = _ceremony.match_keys(bundle, requested, keys_field='keys')
     _refuse_foreign(failures)
@@ -274,7 +309,9 @@ def _import_phase(batch):
             entry.fail(error)
     batch.parallel(batch.describe, batch.live())
     batch.parallel(lambda entry: _import_key(batch, entry), batch.live())
-    return _raise_or_return(batch, finish(batch, _outcome_without_raising(batch), bundle))
+    result = _outcome_without_raising(batch)
+    result['wrapped_digest'] = bundle.digest
+    return _raise_or_return(batch, finish(batch, result, bundle))
 
 
 def _expiration(entry):

@@ -106,3 +106,23 @@ def entry_problems(keys, entry_spec, list_name='keys'):
             label = '%s (%s)' % (where, name) if isinstance(name, str) and name else where
             problems.append('%s: %s.' % (label, '; '.join(message.rstrip('.') for message in errors)))
     return problems
+
+
+_DIGEST_USE = (
+    ('bundle_digest', 'export bundle', 'give it to the wrap phase as bundle_digest'),
+    ('wrapped_digest', 'wrapped bundle', 'give it to the import phase as wrapped_digest'),
+)
+
+
+def digest_lines(result):
+    """Lines with each key's wrapping key fingerprint and the digest of each bundle written, read
+    aloud between the stations of a ceremony."""
+    lines = ['wrapping key of %s: SHA-256 %s' % (entry.get('alias') or entry.get('key_id'),
+                                                 entry['wrapping_key_sha256'])
+             for entry in result.get('results') or () if entry.get('wrapping_key_sha256')]
+    written = {'bundle_digest': result.get('bundle_path'), 'wrapped_digest': result.get('wrapped_path')}
+    for name, what, use in _DIGEST_USE:
+        if result.get(name) and written[name]:
+            lines.append('%s digest: %s (%s; read it over another channel than the file)'
+                         % (what, result[name], use))
+    return lines

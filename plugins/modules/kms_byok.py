@@ -187,6 +187,25 @@ options:
       - It holds material wrapped for KMS (useless without the KMS private wrapping key) and
         check values, never plaintext material.
     type: path
+  bundle_digest:
+    description:
+      - O(phase=wrap) only, and required there. The digest of the export bundle that O(phase=export)
+        printed and returned (RV(bundle_digest)), typed in on the wrap station from a channel other than
+        the one that carried the file (read aloud, or from the screen of the online station).
+      - The wrap phase refuses to wrap anything when O(bundle_path) does not have this digest, so a
+        bundle whose wrapping public keys were swapped on the way never receives material.
+      - 32 hex digits (printed as 8 groups of 4 separated by C(-); any case, any grouping), or all
+        64 digits of C(sha256sum) of the file.
+    type: str
+  wrapped_digest:
+    description:
+      - O(phase=import) only, and required there. The digest of the wrapped bundle that O(phase=wrap)
+        printed and returned (RV(wrapped_digest)), typed in on the online station.
+      - The import phase imports nothing when O(wrapped_path) does not have this digest, so material
+        swapped in the wrapped bundle on the way is never imported.
+      - The same forms as O(bundle_digest). For a wrapped bundle filled by another tool (an HSM),
+        C(sha256sum) of the file gives it.
+    type: str
   report_path:
     description:
       - Write an evidence report of this run here (JSON), and its Markdown rendering next to it
@@ -423,6 +442,14 @@ results:
       description: When the import token of the key expires (O(phase=export) and O(phase=wrap)).
       type: str
       sample: '2031-01-01T00:00:00Z'
+    wrapping_key_sha256:
+      description:
+        - SHA-256 (hex) of the DER of the wrapping public key KMS handed out for the key
+          (O(phase=export)) and the one the material was wrapped for (O(phase=wrap)). Printed by both
+          phases so that the two stations can compare them key by key.
+      type: str
+      returned: phase export and phase wrap
+      sample: 9c1d0c3e5c1f4f0e2a5b8f6a9d7e3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d
 bundle_path:
   description: The export bundle written (O(phase=export)).
   returned: when a bundle was written
@@ -435,6 +462,22 @@ report_path:
   description: The evidence report written (JSON; the Markdown is next to it).
   returned: when a report was written
   type: str
+bundle_digest:
+  description:
+    - The digest of the export bundle (the first 128 bits of its SHA-256, as 8 groups of 4 hex
+      digits; C(sha256sum FILE | cut -c1-32) shows the same digits). O(phase=export) returns and prints
+      the digest of the bundle it wrote, to be given to O(phase=wrap) as O(bundle_digest);
+      O(phase=wrap) returns the digest it checked.
+  returned: phase export when a bundle was written, phase wrap
+  type: str
+  sample: 3f2a-91c0-5b7e-0d44-a8e1-6c2f-77b9-e035
+wrapped_digest:
+  description:
+    - The digest of the wrapped bundle, in the same form. O(phase=wrap) returns and prints it, to be
+      given to O(phase=import) as O(wrapped_digest); O(phase=import) returns the digest it checked.
+  returned: phase wrap when a bundle was written, phase import
+  type: str
+  sample: 0b6d-2e47-c1a9-88f3-45d0-9e1b-6a72-c4f8
 '''
 
 from ansible_collections.dew.kms.plugins.module_utils._batch import Batch
@@ -470,6 +513,8 @@ ARGUMENT_SPEC = dict(
     phase=dict(type='str', default='all', choices=list(PHASES)),
     bundle_path=dict(type='path'),
     wrapped_path=dict(type='path'),
+    bundle_digest=dict(type='str'),
+    wrapped_digest=dict(type='str'),
     report_path=dict(type='path'),
     renew_within_days=dict(type='int', default=0),
     expiry_warning_days=dict(type='int', default=30),

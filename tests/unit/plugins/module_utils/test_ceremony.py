@@ -555,3 +555,57 @@ def test_a_bundle_filled_by_openssl_pkeyutl_is_accepted(tmp_path):
     entries, failures = _ceremony.match_keys(wrapped, [{'alias': 'app-data'}], now=NOW)
     assert failures == []
     assert unwrap_aes(entries[0].data['encrypted_key_material']) == material
+
+
+# ---------------------------------------------------------------------------------------------
+# digests: what the operator carries across the air gap
+
+def test_file_digest_is_the_first_128_bits_of_sha256_in_groups_of_four():
+    data = b'{"format": "dew.kms/byok-export"}\n'
+    digits = hashlib.sha256(data).hexdigest()[:32]
+    assert _ceremony.file_digest(data) == '-'.join(digits[i:i + 4] for i in range(0, 32, 4))
+    assert _ceremony.file_digest(data + b' ') != _ceremony.file_digest(data)
+
+
+@pytest.mark.parametrize('form', [
+    lambda d: d, lambda d: d.upper(), lambda d: d.replace('-', ' '), lambda d: d.replace('-', ''),
+    lambda d: d.replace('-', ':'), None,
+])
+def test_a_digest_is_accepted_in_any_case_grouping_and_as_all_of_sha256sum(form):
+    data = os.urandom(100)
+    typed = hashlib.sha256(data).hexdigest() if form is None else form(_ceremony.file_digest(data))
+    _ceremony.check_digest(data, typed, 'bundle_digest', 'bundle_path (b.json)', 'the export phase')
+
+
+@pytest.mark.parametrize('typed, message', [
+    (None, 'bundle_digest must be the digest the export phase printed'),
+    ('1234', 'bundle_digest must be the digest the export phase printed'),
+    ('z' * 32, 'bundle_digest must be the digest the export phase printed'),
+    ('0' * 32, 'bundle_path (b.json) does not have the digest given in bundle_digest'),
+])
+def test_a_wrong_or_malformed_digest_is_refused_without_showing_the_files_own(typed, message):
+    data = os.urandom(100)
+    with pytest.raises(KmsInputError) as error:
+        _ceremony.check_digest(data, typed, 'bundle_digest', 'bundle_path (b.json)', 'the export phase')
+    assert message in error.value.msg and 'Nothing was done' in error.value.msg
+    own = _ceremony.file_digest(data)
+    assert own not in error.value.msg and own.replace('-', '') not in error.value.msg
+
+
+def test_read_bundle_checks_the_digest_before_reading_anything(tmp_path):
+    path = tmp_path / 'export.json'
+    path.write_bytes(b'not json at all')
+    with pytest.raises(KmsInputError) as error:
+        _ceremony.read_bundle(str(path), 'bundle_path', _ceremony.EXPORT_FORMAT, digest='0' * 32,
+                              digest_field='bundle_digest')
+    assert 'does not have the digest given in bundle_digest' in error.value.msg
+
+
+def test_write_bundle_returns_the_digest_of_the_bytes_it_wrote_and_read_bundle_the_same(tmp_path):
+    path = str(tmp_path / 'export.json')
+    digest = _ceremony.write_bundle(path, _ceremony.build_export_bundle([], 'otc', 'eu-de', now=NOW), 'bundle_path')
+    with open(path, 'rb') as handle:
+        assert digest == _ceremony.file_digest(handle.read())
+    bundle = _ceremony.read_bundle(path, 'bundle_path', _ceremony.EXPORT_FORMAT, digest=digest.upper(),
+                                   digest_field='bundle_digest')
+    assert bundle.digest == digest

@@ -209,3 +209,15 @@ def test_phase_times_come_from_the_wrapped_bundle():
     record = _evidence.evidence_record(aes_result(), times, '0.1.0', RUNNER)
     assert (record['export_time'], record['wrap_time'], record['import_time']) == (
         '2029-12-31T22:00:00Z', '2029-12-31T23:50:00Z', '2030-01-01T00:00:00Z')
+
+
+def test_the_report_records_the_digests_of_both_bundles():
+    digests = {'export_bundle': '3f2a-91c0-5b7e-0d44-a8e1-6c2f-77b9-e035',
+               'wrapped_bundle': '0b6d-2e47-c1a9-88f3-45d0-9e1b-6a72-c4f8'}
+    document = _evidence.build_report([], cloud='otc', region='eu-de', now=1893456000, digests=digests)
+    assert (document['export_bundle_digest'], document['wrapped_bundle_digest']) == (
+        digests['export_bundle'], digests['wrapped_bundle'])
+    markdown = _evidence.render_markdown(document)
+    assert digests['export_bundle'] in markdown and digests['wrapped_bundle'] in markdown
+    with pytest.raises(KmsInputError):
+        _evidence.build_report([], digests={'export_bundle': 'BEGIN PRIVATE KEY'})

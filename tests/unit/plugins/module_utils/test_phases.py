@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -22,11 +23,15 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 
 from ansible_collections.dew.kms.plugins.module_utils import _batch, _ceremony, _evidence, _phases
 from ansible_collections.dew.kms.plugins.module_utils._errors import KmsError, KmsInputError
+from ansible_collections.dew.kms.tests.unit.plugins import generated_keys
 
 AES_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f'
 OTHER_ID = '1d0466b0-e727-4d9c-b35d-f84bb474a37f'
 WRAPPING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 WRAPPING_PUBLIC = base64.b64encode(WRAPPING_KEY.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode('ascii')
+# a wrapping key whose private half an attacker holds (not the test's KMS)
+OTHER_WRAPPING_PUBLIC = base64.b64encode(generated_keys.WRAPPING_KEY.public_key().public_bytes(
     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode('ascii')
 OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
@@ -46,6 +51,11 @@ class NoClientKm:
                            max_workers=2, phase='wrap', bundle_path=None, wrapped_path=None, report_path=None,
                            expiry_warning_days=30, renew_within_days=0)
         self.params.update(params)
+        # the operator types in the digest the phase before printed, unless a test says otherwise
+        for option, path in (('bundle_digest', 'bundle_path'), ('wrapped_digest', 'wrapped_path')):
+            if option not in params and self.params[path] and os.path.isfile(self.params[path]):
+                with open(self.params[path], 'rb') as stream:
+                    self.params[option] = _ceremony.file_digest(stream.read())
         self.check_mode = False
         self.diff_mode = False
         self.warnings = []
@@ -112,7 +122,8 @@ def test_bad_phase_options_are_refused_before_anything_runs(params, message):
 def test_export_and_import_need_no_material():
     keys = [key_params(alias='a')]
     _phases.check_options(dict(keys=keys, phase='export', bundle_path='/b', expiry_warning_days=0))
-    _phases.check_options(dict(keys=keys, phase='import', wrapped_path='/w', report_path='/r', expiry_warning_days=0))
+    _phases.check_options(dict(keys=keys, phase='import', wrapped_path='/w', wrapped_digest='0' * 32,
+                               report_path='/r', expiry_warning_days=0))
 
 
 # ------------------------------------------------------------------------------ the wrap phase
@@ -722,3 +733,64 @@ def test_bad_renewal_and_rotation_options(params, message):
     with pytest.raises(KmsInputError) as error:
         _phases.check_options(options)
     assert message in error.value.msg
+
+
+@pytest.mark.parametrize('params, message', [
+    (dict(phase='wrap', bundle_path='/b', wrapped_path='/w', keys=[key_params(alias='a', key_material='x')]),
+     'phase=wrap needs bundle_digest'),
+    (dict(phase='import', wrapped_path='/w'), 'phase=import needs wrapped_digest'),
+])
+def test_the_phases_that_read_a_bundle_need_its_digest(params, message):
+    options = dict(keys=[], expiry_warning_days=30)
+    options.update(params)
+    with pytest.raises(KmsInputError) as error:
+        _phases.check_options(options)
+    assert message in error.value.msg and 'Nothing was done' in error.value.msg
+
+
+def test_wrap_phase_wraps_nothing_for_a_bundle_changed_on_the_way(tmp_path):
+    bundle_path = export_bundle(tmp_path)
+    with open(bundle_path, 'rb') as stream:
+        digest = _ceremony.file_digest(stream.read())
+    with open(bundle_path) as stream:
+        document = json.load(stream)
+    # the attack: the wrapping public key swapped for one whose private half the attacker holds
+    document['keys'][0]['public_key'] = OTHER_WRAPPING_PUBLIC
+    _ceremony.write_bundle(bundle_path, document, 'bundle_path')
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                    bundle_path=bundle_path, wrapped_path=wrapped_path, bundle_digest=digest)
+    with pytest.raises(KmsInputError) as error:
+        _batch.Batch(km).run()
+    assert 'does not have the digest given in bundle_digest' in error.value.msg
+    assert not os.path.exists(wrapped_path)
+
+
+def test_wrap_phase_returns_the_digests_and_wrapping_key_fingerprints(tmp_path):
+    bundle_path = export_bundle(tmp_path)
+    wrapped_path = str(tmp_path / 'wrapped.json')
+    km = NoClientKm([key_params(alias='app-data', key_material=base64.b64encode(os.urandom(32)).decode('ascii'))],
+                    bundle_path=bundle_path, wrapped_path=wrapped_path)
+    result = _batch.Batch(km).run()
+    with open(bundle_path, 'rb') as stream:
+        assert result['bundle_digest'] == _ceremony.file_digest(stream.read())
+    with open(wrapped_path, 'rb') as stream:
+        data = stream.read()
+    assert result['wrapped_digest'] == _ceremony.file_digest(data)
+    assert json.loads(data.decode())['export_digest'] == result['bundle_digest']
+    assert result['results'][0]['wrapping_key_sha256'] == hashlib.sha256(base64.b64decode(WRAPPING_PUBLIC)).hexdigest()
+
+
+def test_import_phase_imports_nothing_from_a_wrapped_bundle_changed_on_the_way(tmp_path):
+    wrapped_path = wrapped_bundle(tmp_path, os.urandom(32))
+    with open(wrapped_path, 'rb') as stream:
+        digest = _ceremony.file_digest(stream.read())
+    with open(wrapped_path) as stream:
+        document = json.load(stream)
+    document['keys'][0]['check_value'] = 'ABCDEF'
+    _ceremony.write_bundle(wrapped_path, document, 'wrapped_path')
+    client = FakeClient()
+    with pytest.raises(KmsInputError) as error:
+        _batch.Batch(import_km(client, wrapped_path, wrapped_digest=digest)).run()
+    assert 'does not have the digest given in wrapped_digest' in error.value.msg
+    assert client.calls == []

@@ -118,3 +118,15 @@ def test_each_bad_entry_is_named_by_position_and_alias_in_one_line():
 
 def test_a_list_that_is_no_list_is_left_to_the_task_validation():
     assert _report.entry_problems('not a list', ENTRY_SPEC) == []
+
+
+def test_digest_lines_name_each_wrapping_key_and_each_bundle_written():
+    result = {'results': [{'alias': 'app', 'wrapping_key_sha256': 'ab' * 32}, {'alias': 'other'}],
+              'bundle_digest': '3f2a-91c0-5b7e-0d44-a8e1-6c2f-77b9-e035', 'bundle_path': '/b.json'}
+    lines = _report.digest_lines(result)
+    assert lines[0] == 'wrapping key of app: SHA-256 %s' % ('ab' * 32)
+    assert lines[1].startswith('export bundle digest: 3f2a-91c0-5b7e-0d44-a8e1-6c2f-77b9-e035 (give it to the '
+                               'wrap phase as bundle_digest')
+    assert len(lines) == 2
+    # the wrap phase returns the digest it checked, but wrote no export bundle: not shown as its own
+    assert _report.digest_lines({'results': [], 'bundle_digest': 'x'}) == []
