@@ -35,7 +35,7 @@ KCV_BYTES = 3
 # domain separation: a record is never the CMAC of anything else the collection computes
 _RECORD_DOMAIN = b'dew.kms material record v1\x00'
 RECORD_LENGTH = 22  # 128 bits in unpadded base64url: fits both clouds' tag values (at most 43)
-_RECORD_RE = re.compile(r'^[A-Za-z0-9_-]{22}$')
+_RECORD_RE = re.compile(r'^[A-Za-z0-9_-]{%d}$' % RECORD_LENGTH)
 _KCV_RE = re.compile(r'^[0-9A-F]{6}$')
 _SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 _PATTERNS = {KCV: (_KCV_RE, 'six upper-case hex digits'),

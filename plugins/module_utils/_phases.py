@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import hashlib
 import os
 import time
 
@@ -223,12 +222,7 @@ def _export_key(batch, entry):
     entry.export = _ceremony.export_entry(key, import_params, batch.wrapping_algorithm)
     entry.result = _result(entry, key, 'created+exported' if created else 'exported', True)
     entry.result['token_expiration_date'] = import_params['expiration_date']
-    entry.result['wrapping_key_sha256'] = _wrapping_key_sha256(import_params['public_key'])
-
-
-def _wrapping_key_sha256(public_key):
-    """SHA-256 (hex) of the DER of a wrapping public key as KMS hands it out (base64 DER)."""
-    return hashlib.sha256(base64.b64decode(public_key)).hexdigest()
+    entry.result['wrapping_key_sha256'] = _check_values.public_key_sha256(import_params['public_key'])
 
 
 def _check_spec(entry, key):
@@ -249,6 +243,7 @@ def _wrap_phase(batch):
     document, failures = _ceremony.wrap_offline(bundle, requested, warn=batch.km.warn, keys_field='keys')
     _refuse_foreign(failures)
     _fail_entries(batch, failures)
+    wrapping_keys = dict((entry.key_id, entry.data['public_key']) for entry in bundle.entries)
     # the document holds, in order, exactly the keys that did not fail
     for entry, item in zip(batch.live(), document['keys']):
         key = {'key_id': item['key_id'], 'alias': item['alias'], 'key_spec': item['key_spec']}
@@ -256,18 +251,13 @@ def _wrap_phase(batch):
         entry.result = _result(entry, key, 'would_wrap' if batch.check_mode else 'wrapped', True)
         entry.result.update(wrapping_algorithm=item['wrapping_algorithm'], check_value_type=item['check_value_type'],
                             check_value=item['check_value'], token_expiration_date=item['token_expiration_date'],
-                            wrapping_key_sha256=_wrapping_key_sha256(_wrapping_key_of(bundle, item)))
+                            wrapping_key_sha256=_check_values.public_key_sha256(wrapping_keys[item['key_id']]))
     result = _outcome_without_raising(batch)
     result['bundle_digest'] = bundle.digest
     if document['keys'] and not batch.check_mode:
         result['wrapped_digest'] = _ceremony.write_bundle(params['wrapped_path'], document, 'wrapped_path')
         result['wrapped_path'] = params['wrapped_path']
     return _raise_or_return(batch, finish(batch, result))
-
-
-def _wrapping_key_of(bundle, item):
-    """The wrapping public key the export bundle held for the wrapped ``item``."""
-    return next(entry.data['public_key'] for entry in bundle.entries if entry.key_id == item['key_id'])
 
 
 def _requested(entry, material):

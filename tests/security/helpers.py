@@ -98,15 +98,26 @@ class Emulator:
                 'security_token': credential['securitytoken']}
 
     # KMS (token auth, our own client) -----------------------------------------------------
-    def call(self, action, body, project_index=0):
+    def _url_and_headers(self, path, project_index):
         if project_index not in self._tokens:
             self._tokens[project_index] = self.issue_token(project_index)
         project_id = self.projects[project_index]['project_id']
-        answer = self._http.post('%s/v1.0/%s/kms/%s' % (self.kms, project_id, action), json=body,
-                                 headers={'X-Auth-Token': self._tokens[project_index]}, timeout=30)
+        return ('%s/v1.0/%s/kms/%s' % (self.kms, project_id, path),
+                {'X-Auth-Token': self._tokens[project_index]})
+
+    def call(self, action, body, project_index=0):
+        url, headers = self._url_and_headers(action, project_index)
+        answer = self._http.post(url, json=body, headers=headers, timeout=30)
         if answer.status_code >= 300:
             raise AssertionError('%s %s -> %s %s' % (action, body, answer.status_code, answer.text))
         return answer.json() if answer.content else {}
+
+    def tags(self, key_id, project_index=0):
+        """{tag key: value} of a key, as GET .../kms/{key_id}/tags answers."""
+        url, headers = self._url_and_headers('%s/tags' % key_id, project_index)
+        answer = self._http.get(url, headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return dict((tag['key'], tag['value']) for tag in answer.json()['tags'])
 
     def create_key(self, alias, key_spec='AES_256', origin='external', project_index=0, **extra):
         """The id of a new key, once it has left pending activation."""
